@@ -1,0 +1,113 @@
+"""Shapes a validation result into what the workflow writes and sends (pure, no AWS calls).
+
+The record is returned in DynamoDB's typed JSON so the state machine can write it with a direct
+`dynamodb:putItem` integration, whatever the outcome: one write step serves both outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+from pydantic import BaseModel, ConfigDict, Field
+
+from order_validation.rules import AcceptedOrder, Rejection
+
+ACCEPTED = "ACCEPTED"
+REJECTED = "REJECTED"
+
+_serializer = TypeSerializer()
+
+
+class QueuedMessage(BaseModel):
+    """The execution input the starter wrote: the raw body, left out when too large for an execution."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    order_key: str = Field(alias="orderKey")
+    message_id: str = Field(alias="messageId")
+    body_bytes: int = Field(alias="bodyBytes")
+    body: str | None = None
+
+
+class ValidationRequest(BaseModel):
+    """What the ValidateOrder state passes: the message and the execution it runs in."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    message: QueuedMessage
+    execution_id: str = Field(alias="executionId")
+    received_at: str = Field(alias="receivedAt")
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, second precision with milliseconds, `Z` suffix."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def oversize_reason(body_bytes: int, limit: int) -> str:
+    return f"body: {body_bytes} bytes is larger than a Step Functions execution input may be ({limit} bytes)"
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _accepted_fields(order: AcceptedOrder) -> dict[str, Any]:
+    customer: dict[str, Any] = {"id": order.customer.id, "email": order.customer.email}
+    if order.customer.name is not None:
+        customer["name"] = order.customer.name
+    fields: dict[str, Any] = {
+        "orderId": order.order_id,
+        "total": _money(order.total),
+        "currency": order.currency,
+        "customer": customer,
+        "items": [
+            {
+                "sku": item.sku,
+                "quantity": item.quantity,
+                "unitPrice": _money(item.unit_price),
+                "lineTotal": _money(item.line_total),
+            }
+            for item in order.items
+        ],
+    }
+    if order.created_at is not None:
+        fields["createdAt"] = rfc3339(order.created_at)
+    return fields
+
+
+def build_outcome(request: ValidationRequest, result: AcceptedOrder | Rejection, now: datetime) -> dict[str, Any]:
+    """The outcome the workflow records and notifies: status, typed record, notification."""
+    key = request.message.order_key
+    record: dict[str, Any] = {
+        "orderKey": key,
+        "messageId": request.message.message_id,
+        "executionArn": request.execution_id,
+        "receivedAt": request.received_at,
+        "recordedAt": rfc3339(now),
+    }
+    if isinstance(result, AcceptedOrder):
+        status = ACCEPTED
+        record.update(_accepted_fields(result))
+        summary: dict[str, Any] = {"orderKey": key, "status": status, **_accepted_fields(result)}
+        subject = f"Order {key} accepted: {_money(result.total)} {result.currency}"
+    else:
+        status = REJECTED
+        reasons = list(result.reasons)
+        record["reasons"] = reasons
+        # The raw body stays with the rejection so an operator can see what was sent.
+        if request.message.body is not None:
+            record["body"] = request.message.body
+        summary = {"orderKey": key, "status": status, "reasons": reasons}
+        problems = "1 problem" if len(reasons) == 1 else f"{len(reasons)} problems"
+        subject = f"Order {key} rejected: {problems}"
+    record["status"] = status
+    return {
+        "status": status,
+        "record": {name: _serializer.serialize(value) for name, value in record.items()},
+        "notification": {"subject": subject, "message": json.dumps(summary, ensure_ascii=False, indent=2)},
+    }

@@ -1,0 +1,121 @@
+"""The checks every synth must pass: cdk-nag, cfn-lint, the ASL validator, and one source of truth."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_sqs as sqs
+from cfnlint.api import lint_all
+
+from tests.infra.conftest import only
+from workflow import config
+from workflow.app import build_app, synthesize
+
+PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+def test_cdk_nag_passes_with_no_violation_left(cdk_out: Path, template_json: dict[str, Any]) -> None:
+    # A finding fails the synth itself; a report, when written, must hold no violation either.
+    report = cdk_out / "validation-report.json"
+    if report.exists():
+        violations = [v for p in json.loads(report.read_text())["pluginReports"] for v in p["violations"]]
+        assert violations == []
+    assert template_json["Resources"]
+
+
+def test_cdk_nag_runs_on_every_synth_and_fails_an_unsafe_resource(tmp_path: Path) -> None:
+    app = build_app(outdir=str(tmp_path))
+    stack = app.node.find_child(config.STACK_NAME)
+    sqs.Queue(cast(Stack, stack), "QueueWithoutDeadLetterQueue")
+    with pytest.raises(Exception, match="AwsSolutions-SQS3"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    failed_paths = {
+        c["constructPath"] for p in report["pluginReports"] for v in p["violations"] for c in v["violatingConstructs"]
+    }
+    assert f"{config.STACK_NAME}/QueueWithoutDeadLetterQueue/Resource" in failed_paths
+
+
+def test_cfn_lint_finds_no_errors(template_json: dict[str, Any]) -> None:
+    matches = lint_all(json.dumps(template_json))
+    errors = [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches if m.rule.id.startswith("E")]
+    assert errors == []
+
+
+@pytest.mark.skipif(shutil.which("npx") is None, reason="Node.js is part of the toolchain; make setup installs it")
+def test_asl_validator_accepts_the_definition() -> None:
+    result = subprocess.run(
+        ["npx", "--no-install", "asl-validator", "--json-path", str(config.DEFINITION_FILE)],
+        cwd=config.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_template_definition_is_the_file_with_its_placeholders_filled(template_json: dict[str, Any]) -> None:
+    _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
+    props = machine["Properties"]
+    file_text = config.DEFINITION_FILE.read_text()
+    assert json.loads(props["DefinitionString"]) == json.loads(file_text)
+    substitutions = props["DefinitionSubstitutions"]
+    assert set(substitutions) == set(PLACEHOLDER.findall(file_text))
+    validate, _ = only(template_json, "AWS::Lambda::Function", "ValidateOrder")
+    table, _ = only(template_json, "AWS::DynamoDB::Table")
+    order_topic, _ = only(template_json, "AWS::SNS::Topic", "OrderTopic")
+    ops_topic, _ = only(template_json, "AWS::SNS::Topic", "OperationsTopic")
+    assert substitutions == {
+        config.SUBSTITUTION_VALIDATE_FUNCTION: {"Fn::GetAtt": [validate, "Arn"]},
+        config.SUBSTITUTION_TABLE: {"Ref": table},
+        config.SUBSTITUTION_ORDER_TOPIC: {"Ref": order_topic},
+        config.SUBSTITUTION_OPERATIONS_TOPIC: {"Ref": ops_topic},
+    }
+
+
+def test_definition_states_have_comments_and_tasks_retry_and_catch() -> None:
+    definition = json.loads(config.DEFINITION_FILE.read_text())
+    for name, state in definition["States"].items():
+        assert state.get("Comment"), f"state {name} has no Comment"
+        if state["Type"] == "Task":
+            assert state["Catch"], f"task {name} catches nothing"
+            for retry in state["Retry"]:
+                assert retry["JitterStrategy"] == "FULL"
+                assert retry["MaxDelaySeconds"] > 0
+                assert "States.ALL" not in retry["ErrorEquals"], f"task {name} retries every error, bugs included"
+
+
+def test_powertools_layer_version_matches_the_pinned_package() -> None:
+    assert version("aws-lambda-powertools") == config.POWERTOOLS_VERSION
+    requirements = (config.PROJECT_ROOT / "requirements.txt").read_text()
+    assert f"aws-lambda-powertools[tracer]=={config.POWERTOOLS_VERSION}" in requirements
+
+
+def test_express_workflow_is_selected_by_context(tmp_path: Path) -> None:
+    template = synthesize(tmp_path, context={config.CONTEXT_WORKFLOW_TYPE: "express"})
+    _, machine = only(template, "AWS::StepFunctions::StateMachine")
+    assert machine["Properties"]["StateMachineType"] == "EXPRESS"
+
+
+def test_unknown_workflow_type_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="orders:workflowType must be one of"):
+        synthesize(tmp_path, context={config.CONTEXT_WORKFLOW_TYPE: "batch"})
+
+
+def test_notification_email_from_context_subscribes_to_the_order_topic(tmp_path: Path) -> None:
+    template = synthesize(tmp_path, context={config.CONTEXT_NOTIFICATION_EMAIL: "ops@example.com"})
+    _, subscription = only(template, "AWS::SNS::Subscription")
+    order_topic, _ = only(template, "AWS::SNS::Topic", "OrderTopic")
+    assert subscription["Properties"] == {
+        "Protocol": "email",
+        "Endpoint": "ops@example.com",
+        "TopicArn": {"Ref": order_topic},
+    }

@@ -1,0 +1,225 @@
+"""What the stack deploys: each concern's resources and the properties that make them safe."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk.assertions import Match, Template
+
+from tests.infra.conftest import only, resources_of
+from workflow import config
+
+
+def ref_of(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}
+
+
+def arn_of(logical_id: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def key_id(template_json: dict[str, Any]) -> str:
+    name, key = only(template_json, "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    return name
+
+
+def test_queues_are_encrypted_with_the_stack_key_and_redrive_to_the_dlq(template_json: dict[str, Any]) -> None:
+    key = key_id(template_json)
+    queue_name, queue = only(template_json, "AWS::SQS::Queue", "OrderQueue")
+    dlq_name, dlq = only(template_json, "AWS::SQS::Queue", "DeadLetterQueue")
+    for q in (queue, dlq):
+        assert q["Properties"]["KmsMasterKeyId"] == arn_of(key)
+    assert queue["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": arn_of(dlq_name),
+        "maxReceiveCount": config.MAX_RECEIVE_COUNT,
+    }
+    assert dlq["Properties"]["MessageRetentionPeriod"] == config.DLQ_RETENTION_DAYS * 86400
+    # Lambda's advice: at least six times the consumer's timeout, so a slow batch is not received twice.
+    assert queue["Properties"]["VisibilityTimeout"] >= 6 * config.STARTER_TIMEOUT_SECONDS
+    assert queue_name != dlq_name
+
+
+def test_queues_and_topics_refuse_requests_without_tls(template_json: dict[str, Any]) -> None:
+    for policy_type, resource_key in (("AWS::SQS::QueuePolicy", "Queues"), ("AWS::SNS::TopicPolicy", "Topics")):
+        policies = resources_of(template_json, policy_type)
+        assert len(policies) == 2
+        for policy in policies.values():
+            statements = policy["Properties"]["PolicyDocument"]["Statement"]
+            assert any(
+                s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+                for s in statements
+            ), f"{policy_type} on {policy['Properties'][resource_key]} allows plain HTTP"
+
+
+def test_starter_reads_the_queue_in_batches_with_partial_failures(template_json: dict[str, Any]) -> None:
+    starter, _ = only(template_json, "AWS::Lambda::Function", "Starter")
+    queue, _ = only(template_json, "AWS::SQS::Queue", "OrderQueue")
+    _, mapping = only(template_json, "AWS::Lambda::EventSourceMapping")
+    props = mapping["Properties"]
+    assert props["FunctionName"] == ref_of(starter)
+    assert props["EventSourceArn"] == arn_of(queue)
+    assert props["BatchSize"] == config.STARTER_BATCH_SIZE
+    assert props["MaximumBatchingWindowInSeconds"] == config.STARTER_BATCH_WINDOW_SECONDS
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_functions_run_traced_with_the_pinned_powertools_layer(template_json: dict[str, Any]) -> None:
+    functions = resources_of(template_json, "AWS::Lambda::Function")
+    assert len(functions) == 2
+    layer_parameter = next(
+        name for name, p in template_json["Parameters"].items() if config.POWERTOOLS_VERSION in p.get("Default", "")
+    )
+    assert template_json["Parameters"][layer_parameter]["Default"] == (
+        f"/aws/service/powertools/python/arm64/python3.14/{config.POWERTOOLS_VERSION}"
+    )
+    for fn in functions.values():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.14"
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["Layers"] == [ref_of(layer_parameter)]
+        assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == config.METRICS_NAMESPACE
+        assert "LoggingConfig" in props and "LogGroup" in props["LoggingConfig"]
+
+
+def test_each_function_has_its_own_role_with_no_managed_policies(template_json: dict[str, Any]) -> None:
+    functions = resources_of(template_json, "AWS::Lambda::Function")
+    roles = {json.dumps(fn["Properties"]["Role"]) for fn in functions.values()}
+    assert len(roles) == len(functions)
+    for role in resources_of(template_json, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_starter_may_only_start_this_state_machine(template_json: dict[str, Any]) -> None:
+    machine, _ = only(template_json, "AWS::StepFunctions::StateMachine")
+    _, policy = only(template_json, "AWS::IAM::Policy", "Starter")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    states = [s for s in statements if any(str(a).startswith("states:") for a in _actions(s))]
+    assert states == [{"Action": "states:StartExecution", "Effect": "Allow", "Resource": ref_of(machine)}]
+    fn_name, starter = only(template_json, "AWS::Lambda::Function", "Starter")
+    assert starter["Properties"]["Environment"]["Variables"][config.ENV_STATE_MACHINE_ARN] == ref_of(machine)
+    assert fn_name
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
+
+
+def test_state_machine_is_standard_traced_logged_and_encrypted(template_json: dict[str, Any]) -> None:
+    key = key_id(template_json)
+    _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
+    props = machine["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    logging = props["LoggingConfiguration"]
+    assert logging["Level"] == "ALL"
+    assert logging["IncludeExecutionData"] is False
+    log_group, _ = only(template_json, "AWS::Logs::LogGroup", "ExecutionLogs")
+    assert logging["Destinations"] == [{"CloudWatchLogsLogGroup": {"LogGroupArn": arn_of(log_group)}}]
+    assert props["EncryptionConfiguration"]["KmsKeyId"] == arn_of(key)
+    assert props["EncryptionConfiguration"]["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
+
+
+def test_state_machine_role_writes_only_the_table_and_publishes_only_the_topics(template_json: dict[str, Any]) -> None:
+    table, _ = only(template_json, "AWS::DynamoDB::Table")
+    order_topic, _ = only(template_json, "AWS::SNS::Topic", "OrderTopic")
+    ops_topic, _ = only(template_json, "AWS::SNS::Topic", "OperationsTopic")
+    _, policy = only(template_json, "AWS::IAM::Policy", "StateMachine")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))]
+    assert dynamodb == [
+        {"Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"], "Effect": "Allow", "Resource": [arn_of(table)]}
+    ]
+    sns = [s for s in statements if any(a.startswith("sns:") for a in _actions(s))]
+    assert sorted(json.dumps(s["Resource"]) for s in sns) == sorted(
+        json.dumps(ref_of(t)) for t in (order_topic, ops_topic)
+    )
+    assert all(_actions(s) == ["sns:Publish"] for s in sns)
+
+
+def test_table_is_on_demand_recoverable_and_encrypted(template: Template, template_json: dict[str, Any]) -> None:
+    key = key_id(template_json)
+    template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "Properties": {
+                "KeySchema": [{"AttributeName": config.TABLE_PARTITION_KEY, "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": arn_of(key)},
+            },
+            "DeletionPolicy": "Retain",
+        },
+    )
+
+
+def test_topics_are_encrypted_and_separate(template_json: dict[str, Any]) -> None:
+    key = key_id(template_json)
+    topics = resources_of(template_json, "AWS::SNS::Topic")
+    assert len(topics) == 2
+    for topic in topics.values():
+        assert topic["Properties"]["KmsMasterKeyId"] == arn_of(key)
+    # No e-mail configured in cdk.json: no subscription is created.
+    assert resources_of(template_json, "AWS::SNS::Subscription") == {}
+
+
+def test_alarms_cover_dlq_age_executions_and_function_errors_and_tell_operations(
+    template_json: dict[str, Any],
+) -> None:
+    ops_topic, _ = only(template_json, "AWS::SNS::Topic", "OperationsTopic")
+    alarms = resources_of(template_json, "AWS::CloudWatch::Alarm")
+    watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values()}
+    assert watched == {
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
+        ("AWS/States", "ExecutionsFailed"),
+        ("AWS/States", "ExecutionsTimedOut"),
+        ("AWS/States", "ExecutionThrottled"),
+        ("AWS/Lambda", "Errors"),
+    }
+    assert sum(a["Properties"]["MetricName"] == "Errors" for a in alarms.values()) == 2
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [ref_of(ops_topic)]
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+
+
+def test_dashboard_shows_every_part_of_the_pipeline(template_json: dict[str, Any]) -> None:
+    _, dashboard = only(template_json, "AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in (
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "Invocations",
+        "Errors",
+        "Throttles",
+        "Duration",
+        "ExecutionsStarted",
+        "ExecutionsSucceeded",
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ExecutionThrottled",
+        "ExecutionTime",
+        "ThrottledRequests",
+        "NumberOfNotificationsFailed",
+        config.METRIC_ORDERS_ACCEPTED,
+        config.METRIC_ORDERS_REJECTED,
+        config.METRIC_DUPLICATE_ORDERS,
+        config.METRIC_ORDER_VALUE,
+    ):
+        assert metric in body, f"the dashboard does not show {metric}"
+
+
+def test_outputs_name_what_operators_and_the_local_mode_look_up(template: Template) -> None:
+    for output in (
+        config.OUTPUT_QUEUE_URL,
+        config.OUTPUT_DLQ_URL,
+        config.OUTPUT_STATE_MACHINE_ARN,
+        config.OUTPUT_TABLE_NAME,
+        config.OUTPUT_ORDER_TOPIC_ARN,
+        config.OUTPUT_OPERATIONS_TOPIC_ARN,
+        config.OUTPUT_DASHBOARD,
+    ):
+        template.has_output(output, {"Value": Match.any_value()})

@@ -1,0 +1,182 @@
+"""The starter against emulated Step Functions: keys, names, duplicates, bad bodies, partial failures."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from order_starter.keys import MAX_EXECUTION_INPUT_BYTES, ORDER_ID_PATTERN, execution_input, order_key
+from order_validation.rules import ORDER_ID_PATTERN as VALIDATOR_ORDER_ID_PATTERN
+from tests.emf import metric_values
+from workflow import config
+
+PASS_DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+
+
+def order(order_id: str = "ord-1") -> str:
+    return json.dumps(
+        {
+            "orderId": order_id,
+            "customer": {"id": "c-1", "email": "ana@example.com"},
+            "items": [{"sku": "BOOK-1", "quantity": 1, "unitPrice": "9.90"}],
+            "currency": "BRL",
+        }
+    )
+
+
+def sqs_event(*bodies: str) -> tuple[dict[str, Any], list[str]]:
+    ids = [str(uuid.uuid4()) for _ in bodies]
+    records = [
+        {
+            "messageId": message_id,
+            "receiptHandle": f"handle-{message_id}",
+            "body": body,
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:orders",
+            "awsRegion": "us-east-1",
+        }
+        for message_id, body in zip(ids, bodies, strict=True)
+    ]
+    return {"Records": records}, ids
+
+
+class Context:
+    function_name = "starter"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:starter"
+    aws_request_id = "request-1"
+
+
+@pytest.fixture
+def machine_arn(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with mock_aws():
+        iam = boto3.client("iam")
+        role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        arn = boto3.client("stepfunctions").create_state_machine(
+            name="orders", definition=PASS_DEFINITION, roleArn=role
+        )["stateMachineArn"]
+        monkeypatch.setenv("ORDER_STATE_MACHINE_ARN", arn)
+        yield arn
+
+
+@pytest.fixture
+def starter(machine_arn: str) -> ModuleType:
+    """The handler module, imported inside the mock with its environment, as Lambda would."""
+    sys.modules.pop("order_starter.handler", None)
+    return importlib.import_module("order_starter.handler")
+
+
+def executions(arn: str) -> dict[str, dict[str, Any]]:
+    sfn = boto3.client("stepfunctions")
+    found = {}
+    for summary in sfn.list_executions(stateMachineArn=arn)["executions"]:
+        found[summary["name"]] = json.loads(sfn.describe_execution(executionArn=summary["executionArn"])["input"])
+    return found
+
+
+def test_order_id_pattern_is_the_validators() -> None:
+    assert ORDER_ID_PATTERN == VALIDATOR_ORDER_ID_PATTERN
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (order("ord-2026-0001"), "ord-2026-0001"),
+        (order("A_b-9"), "A_b-9"),
+        (order("x" * 64), "x" * 64),
+        (order("x" * 65), "msg-m1"),
+        (order("ord 1"), "msg-m1"),
+        (order("ord/1"), "msg-m1"),
+        (order(""), "msg-m1"),
+        ('{"orderId": 42}', "msg-m1"),
+        ('{"customer": {}}', "msg-m1"),
+        ("not json", "msg-m1"),
+        ('["ord-1"]', "msg-m1"),
+        ('"ord-1"', "msg-m1"),
+        ('{"orderId": "ord-1", "total": NaN}', "msg-m1"),
+        ("[" * 100_000, "msg-m1"),
+        ("", "msg-m1"),
+    ],
+)
+def test_key_is_the_valid_order_id_or_the_message_id(body: str, expected: str) -> None:
+    assert order_key(body, "m1") == expected
+
+
+def test_execution_input_carries_the_raw_body_text() -> None:
+    body = '{"orderId": "ord-1", "items": [{"unitPrice": 19.999999999999999999}]}'
+    document = json.loads(execution_input("ord-1", "m1", body))
+    # The body stays text: money in it is parsed once, as decimals, by the validator.
+    assert document == {"orderKey": "ord-1", "messageId": "m1", "bodyBytes": len(body), "body": body}
+
+
+def test_execution_input_leaves_out_a_body_too_large_for_step_functions() -> None:
+    body = json.dumps({"orderId": "ord-1", "padding": "é" * 200_000})
+    text = execution_input("ord-1", "m1", body)
+    assert len(text.encode()) <= MAX_EXECUTION_INPUT_BYTES
+    assert json.loads(text) == {"orderKey": "ord-1", "messageId": "m1", "bodyBytes": len(body.encode())}
+
+
+def test_each_message_starts_one_execution_named_by_its_key(starter: ModuleType, machine_arn: str) -> None:
+    event, ids = sqs_event(order("ord-1"), "not json", order("ord-2"))
+    assert starter.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    started = executions(machine_arn)
+    assert set(started) == {"ord-1", "ord-2", f"msg-{ids[1]}"}
+    assert started["ord-1"]["body"] == order("ord-1")
+    assert started[f"msg-{ids[1]}"] == {
+        "orderKey": f"msg-{ids[1]}",
+        "messageId": ids[1],
+        "bodyBytes": 8,
+        "body": "not json",
+    }
+
+
+def test_a_second_delivery_of_an_order_is_a_handled_duplicate(
+    starter: ModuleType, machine_arn: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    first, _ = sqs_event(order("ord-1"))
+    second, _ = sqs_event(order("ord-1"), order("ord-1"))
+    assert starter.lambda_handler(first, Context()) == {"batchItemFailures": []}
+    assert starter.lambda_handler(second, Context()) == {"batchItemFailures": []}
+    assert list(executions(machine_arn)) == ["ord-1"]
+    assert caplog.messages.count("Duplicate order: its key already has an execution") == 2
+    output = capsys.readouterr().out
+    assert sum(metric_values(output, config.METRIC_DUPLICATE_ORDERS)) == 2
+    assert sum(metric_values(output, config.METRIC_ORDERS_STARTED)) == 1
+
+
+def test_an_oversize_body_still_starts_an_execution_without_the_body(starter: ModuleType, machine_arn: str) -> None:
+    event, ids = sqs_event("x" * (MAX_EXECUTION_INPUT_BYTES + 1))
+    assert starter.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    started = executions(machine_arn)
+    key = f"msg-{ids[0]}"
+    assert started == {key: {"orderKey": key, "messageId": ids[0], "bodyBytes": MAX_EXECUTION_INPUT_BYTES + 1}}
+
+
+def test_only_messages_that_could_not_be_started_are_reported(starter: ModuleType, machine_arn: str) -> None:
+    real_start = starter.stepfunctions.start_execution
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution")
+
+    def flaky_start(**kwargs: Any) -> Any:
+        if kwargs["name"] == "ord-2":
+            raise throttled
+        return real_start(**kwargs)
+
+    event, ids = sqs_event(order("ord-1"), order("ord-2"), order("ord-3"))
+    with mock.patch.object(starter.stepfunctions, "start_execution", side_effect=flaky_start):
+        response = starter.lambda_handler(event, Context())
+    assert response == {"batchItemFailures": [{"itemIdentifier": ids[1]}]}
+    assert set(executions(machine_arn)) == {"ord-1", "ord-3"}

@@ -1,0 +1,88 @@
+"""A Python Lambda function the way this project runs them all."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from workflow import config
+from workflow.constructs.nag import XRAY_AND_LOG_DELIVERY, acknowledge
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
+    """The public Powertools layer of the pinned version, resolved from AWS's SSM parameter at deploy time.
+
+    The layer is built with Powertools' extras, so it also carries pydantic and the X-Ray SDK.
+    """
+    parameter = config.POWERTOOLS_LAYER_PARAMETER.format(
+        arch=ARCHITECTURE.name, runtime=RUNTIME.name, version=config.POWERTOOLS_VERSION
+    )
+    arn = ssm.StringParameter.value_for_string_parameter(scope, parameter)
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)
+
+
+class PythonFunction(Construct):
+    """Function with its own role, its own encrypted log group, tracing on and Powertools configured."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        folder: str,
+        handler: str,
+        service: str,
+        description: str,
+        timeout_seconds: int,
+        layer: lambda_.ILayerVersion,
+        key: kms.IKey,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # One role per function, written out instead of AWSLambdaBasicExecutionRole: it may write
+        # to its own log group and nowhere else.
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(config.FUNCTIONS_DIR / folder), exclude=["**/__pycache__", "**/*.pyc"]),
+            layers=[layer],
+            role=self.role,
+            timeout=Duration.seconds(timeout_seconds),
+            memory_size=256,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": config.METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **(environment or {}),
+            },
+        )
+        acknowledge(
+            self.role,
+            XRAY_AND_LOG_DELIVERY,
+            "Active tracing: xray:PutTraceSegments and PutTelemetryRecords exist only on Resource '*'.",
+        )

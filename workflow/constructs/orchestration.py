@@ -1,0 +1,93 @@
+"""OrderWorkflow: the ValidateOrder function and the state machine that runs each order."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from workflow import config
+from workflow.constructs.function import PythonFunction
+from workflow.constructs.nag import XRAY_AND_LOG_DELIVERY, acknowledge
+
+
+class OrderWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        workflow_type: str,
+        table: dynamodb.ITable,
+        order_topic: sns.ITopic,
+        operations_topic: sns.ITopic,
+        key: kms.IKey,
+        layer: lambda_.ILayerVersion,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.validate = PythonFunction(
+            self,
+            "ValidateOrder",
+            folder="validate",
+            handler="order_validation.handler.lambda_handler",
+            service=config.VALIDATE_SERVICE,
+            description="Validates one order against the contract and shapes its record and notification.",
+            timeout_seconds=config.VALIDATE_TIMEOUT_SECONDS,
+            layer=layer,
+            key=key,
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            # Named: the KMS key policy condition CDK writes for an encrypted machine needs its ARN.
+            state_machine_name=f"{Stack.of(self).stack_name}-Orders",
+            state_machine_type=sfn.StateMachineType[workflow_type],
+            definition_body=sfn.DefinitionBody.from_string(config.DEFINITION_FILE.read_text()),
+            definition_substitutions={
+                config.SUBSTITUTION_VALIDATE_FUNCTION: self.validate.function.function_arn,
+                config.SUBSTITUTION_TABLE: table.table_name,
+                config.SUBSTITUTION_ORDER_TOPIC: order_topic.topic_arn,
+                config.SUBSTITUTION_OPERATIONS_TOPIC: operations_topic.topic_arn,
+            },
+            timeout=Duration.minutes(config.STATE_MACHINE_TIMEOUT_MINUTES),
+            tracing_enabled=True,
+            # Every state transition is logged, without the order data (customer e-mails stay out of logs).
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(key),
+        )
+        role = self.state_machine.role
+        self.validate.function.grant_invoke(role)
+        table.grant(role, "dynamodb:PutItem", "dynamodb:UpdateItem")
+        order_topic.grant_publish(role)
+        operations_topic.grant_publish(role)
+        acknowledge(
+            role,
+            XRAY_AND_LOG_DELIVERY,
+            "Tracing and execution logging: X-Ray segments and CloudWatch Logs delivery "
+            "(logs:CreateLogDelivery and friends) exist only on Resource '*'.",
+        )
+        validate_id = Stack.of(self).get_logical_id(cast(CfnElement, self.validate.function.node.default_child))
+        acknowledge(
+            role,
+            f"IAM5[Resource::<{validate_id}.Arn>:*]",
+            "CDK's grant_invoke also allows the ValidateOrder function's versions and aliases (':*').",
+        )
+        acknowledge(
+            role,
+            "IAM5[Action::kms:GenerateDataKey*]",
+            "Publishing to the KMS-encrypted topics needs kms:GenerateDataKey* on the stack's own key only.",
+        )

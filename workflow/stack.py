@@ -1,0 +1,90 @@
+"""OrderProcessorStack: the constructs of each concern, wired together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from workflow import config
+from workflow.constructs.function import powertools_layer
+from workflow.constructs.intake import OrderIntake
+from workflow.constructs.notifications import OrderNotifications
+from workflow.constructs.observability import OrderObservability
+from workflow.constructs.orchestration import OrderWorkflow
+from workflow.constructs.storage import OrderStore
+
+
+class OrderProcessorStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        workflow_type: str = "STANDARD",
+        notification_email: str | None = None,
+        operations_email: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        if workflow_type not in config.WORKFLOW_TYPES:
+            raise ValueError(
+                f"{config.CONTEXT_WORKFLOW_TYPE} must be one of {config.WORKFLOW_TYPES}, not {workflow_type!r}"
+            )
+
+        key = kms.Key(
+            self,
+            "DataKey",
+            description="Encrypts the order queues, table, topics and logs",
+            enable_key_rotation=True,
+        )
+        # Alarms publish to the encrypted operations topic; CloudWatch Logs encrypts the log groups.
+        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com"))
+        layer = powertools_layer(self)
+
+        store = OrderStore(self, "Storage", key=key)
+        notifications = OrderNotifications(
+            self,
+            "Notifications",
+            key=key,
+            notification_email=notification_email,
+            operations_email=operations_email,
+        )
+        workflow = OrderWorkflow(
+            self,
+            "Orchestration",
+            workflow_type=workflow_type,
+            table=store.table,
+            order_topic=notifications.order_topic,
+            operations_topic=notifications.operations_topic,
+            key=key,
+            layer=layer,
+        )
+        intake = OrderIntake(self, "Intake", state_machine=workflow.state_machine, key=key, layer=layer)
+        observability = OrderObservability(
+            self,
+            "Observability",
+            queue=intake.queue,
+            dead_letter_queue=intake.dead_letter_queue,
+            functions={"Starter": intake.starter.function, "ValidateOrder": workflow.validate.function},
+            state_machine=workflow.state_machine,
+            table=store.table,
+            topics={"Orders": notifications.order_topic, "Operations": notifications.operations_topic},
+            operations_topic=notifications.operations_topic,
+        )
+
+        outputs = {
+            config.OUTPUT_QUEUE_URL: intake.queue.queue_url,
+            config.OUTPUT_DLQ_URL: intake.dead_letter_queue.queue_url,
+            config.OUTPUT_STATE_MACHINE_ARN: workflow.state_machine.state_machine_arn,
+            config.OUTPUT_TABLE_NAME: store.table.table_name,
+            config.OUTPUT_ORDER_TOPIC_ARN: notifications.order_topic.topic_arn,
+            config.OUTPUT_OPERATIONS_TOPIC_ARN: notifications.operations_topic.topic_arn,
+            config.OUTPUT_DASHBOARD: observability.dashboard.dashboard_name,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)
