@@ -21,7 +21,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 demo: setup
-	$(BIN)/orders stack
+	$(BIN)/orders local run samples/orders.jsonl --report reports/local-run.json
 
 test: setup lint typecheck
 	$(BIN)/pytest -n 2

@@ -29,12 +29,63 @@ def show_stack(args: argparse.Namespace) -> int:
     return 0
 
 
+def local_run(args: argparse.Namespace) -> int:
+    """Deploy the synthesized stack into the emulator, run FILE's messages through it, report."""
+    import json
+    import tempfile
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from workflow.local.display import show
+    from workflow.local.emulator import EmulatedStack, synthesize_for_local
+    from workflow.local.run import Progress as RunProgress
+    from workflow.local.run import read_messages, run
+
+    console = Console(stderr=False)
+    bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines())
+    with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir:
+        with console.status("Synthesizing the stack (cdk-nag included)..."):
+            assembly = synthesize_for_local(Path(outdir))
+        with EmulatedStack(assembly, time_scale=args.time_scale) as stack:
+            console.print(f"Deployed {config.STACK_NAME} into the emulator; sending {len(bodies)} messages.")
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=True) as bar:
+                delivered = bar.add_task("Messages started", total=len(bodies))
+                finished = bar.add_task("Executions finished", total=None)
+
+                def on_progress(p: RunProgress) -> None:
+                    bar.update(delivered, completed=p.delivered)
+                    bar.update(finished, completed=p.finished, total=p.executions or None)
+
+                report = run(stack, bodies, on_progress)
+    show(report, console, history=args.history)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        console.print(f"Report written to {args.report}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="orders", description="Serverless order processor: tools for operators.")
     commands = root.add_subparsers(dest="command", required=True)
     stack = commands.add_parser("stack", help="synthesize the CDK stack and list its resources")
     stack.add_argument("--outdir", type=Path, default=config.PROJECT_ROOT / "cdk.out")
     stack.set_defaults(run=show_stack)
+
+    local = commands.add_parser("local", help="run the whole system on emulated AWS, in this process")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+    local_run_parser = local_commands.add_parser("run", help="send each line of FILE as one message and report")
+    local_run_parser.add_argument("file", type=Path, help="one message body per line (blank lines are skipped)")
+    local_run_parser.add_argument("--report", type=Path, help="also write the JSON report here")
+    local_run_parser.add_argument("--history", action="store_true", help="show each execution's events")
+    local_run_parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.001,
+        help="multiplies retry back-off, waits and visibility timeouts (1 = real time; default 0.001)",
+    )
+    local_run_parser.set_defaults(run=local_run)
     return root
 
 

@@ -1,0 +1,164 @@
+"""The stack, deployed from its synthesized template into moto, as `cdk deploy` deploys it into AWS.
+
+`EmulatedStack` is the emulated AWS account with the stack in it, and nothing more: a run
+(`workflow.local.run`) sends it messages; other programs may use it the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from workflow import config
+from workflow.local import patches
+from workflow.local.runtime import LambdaRuntime
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+# Stand-in for the public Powertools layer: locally, handlers import Powertools from this environment.
+LOCAL_LAYER_ARN = f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-local:1"
+CAPTURE_QUEUE = "local-order-notifications"
+
+
+def synthesize_for_local(outdir: Path) -> Path:
+    """Synthesize the stack as the emulator deploys it (no bootstrap version check); returns `outdir`."""
+    from workflow.app import synthesize
+
+    synthesize(outdir, local=True)
+    return outdir
+
+
+@dataclass(frozen=True)
+class StackResources:
+    """What the stack's outputs name, plus the notification capture queue of the local mode."""
+
+    queue_url: str
+    dead_letter_queue_url: str
+    state_machine_arn: str
+    table_name: str
+    order_topic_arn: str
+    operations_topic_arn: str
+    notifications_queue_url: str
+
+
+class EmulatedStack:
+    """Use as a context manager: `with EmulatedStack(assembly_dir) as stack: ...`."""
+
+    def __init__(self, assembly_dir: Path, *, time_scale: float = 0.001) -> None:
+        self.assembly_dir = assembly_dir
+        self.time_scale = time_scale
+        self._work_dir = Path(tempfile.mkdtemp(prefix="orders-local-"))
+        self.runtime = LambdaRuntime(self._work_dir / "functions")
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self.session = boto3.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local")
+        self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
+
+    def __enter__(self) -> EmulatedStack:
+        self._mock.start()
+        self.runtime.__enter__()
+        try:
+            patches.install(self.runtime, self.time_scale)
+            self._deploy()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.runtime.__exit__()
+        self._mock.stop()
+        shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service)
+
+    def _deploy(self) -> None:
+        self._upload_assets()
+        self._seed_parameters()
+        cloudformation = self.client("cloudformation")
+        cloudformation.create_stack(
+            StackName=config.STACK_NAME,
+            TemplateBody=json.dumps(self.template),
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        )
+        stack = cloudformation.describe_stacks(StackName=config.STACK_NAME)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"the emulated stack ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        queue_name = self.outputs[config.OUTPUT_QUEUE_URL].rsplit("/", 1)[1]
+        patches.detach_event_source_mappings(ACCOUNT_ID, REGION, queue_name)
+        self.resources = StackResources(
+            queue_url=self.outputs[config.OUTPUT_QUEUE_URL],
+            dead_letter_queue_url=self.outputs[config.OUTPUT_DLQ_URL],
+            state_machine_arn=self.outputs[config.OUTPUT_STATE_MACHINE_ARN],
+            table_name=self.outputs[config.OUTPUT_TABLE_NAME],
+            order_topic_arn=self.outputs[config.OUTPUT_ORDER_TOPIC_ARN],
+            operations_topic_arn=self.outputs[config.OUTPUT_OPERATIONS_TOPIC_ARN],
+            notifications_queue_url=self._subscribe_capture_queue(),
+        )
+
+    def _upload_assets(self) -> None:
+        """Each zip asset where the template expects it, as `cdk deploy` publishes assets before deploying."""
+        manifest = json.loads((self.assembly_dir / f"{config.STACK_NAME}.assets.json").read_text())
+        s3 = self.client("s3")
+        for asset in manifest.get("files", {}).values():
+            source = self.assembly_dir / asset["source"]["path"]
+            for destination in asset["destinations"].values():
+                bucket = _fill(destination["bucketName"])
+                if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+                    s3.create_bucket(Bucket=bucket)
+                body = _zip(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
+                s3.put_object(Bucket=bucket, Key=_fill(destination["objectKey"]), Body=body)
+
+    def _seed_parameters(self) -> None:
+        for parameter in self.template.get("Parameters", {}).values():
+            if parameter["Type"].startswith("AWS::SSM::Parameter::Value"):
+                patches.seed_ssm_parameter(ACCOUNT_ID, REGION, parameter["Default"], LOCAL_LAYER_ARN)
+
+    def _subscribe_capture_queue(self) -> str:
+        """A real SNS -> SQS subscription on the order topic: what customers would be told, kept to read back."""
+        sqs = self.client("sqs")
+        url: str = sqs.create_queue(QueueName=CAPTURE_QUEUE)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.client("sns").subscribe(TopicArn=self.outputs[config.OUTPUT_ORDER_TOPIC_ARN], Protocol="sqs", Endpoint=arn)
+        return url
+
+    def event_source_mapping(self) -> dict[str, Any]:
+        """The starter's SQS mapping as deployed (batch size, response types)."""
+        queue_arn = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.resources.queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        mappings = self.client("lambda").list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"]
+        if len(mappings) != 1:
+            raise RuntimeError(f"expected one event source mapping on the order queue, found {len(mappings)}")
+        mapping: dict[str, Any] = mappings[0]
+        return mapping
+
+    def wait_for_execution(self, execution_arn: str, timeout: float = 60) -> str:
+        return patches.wait_for_execution(execution_arn, ACCOUNT_ID, REGION, timeout)
+
+
+def _fill(text: str) -> str:
+    return (
+        text.replace("${AWS::AccountId}", ACCOUNT_ID)
+        .replace("${AWS::Region}", REGION)
+        .replace("${AWS::Partition}", "aws")
+    )
+
+
+def _zip(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()

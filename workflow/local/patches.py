@@ -1,0 +1,391 @@
+# mypy: disable-error-code="method-assign,assignment,arg-type,abstract,misc,attr-defined,no-any-return"
+# (This module assigns to moto's classes on purpose: that is what a patch is.)
+"""Every patch of moto's private internals that the local mode needs, in one place.
+
+moto is pinned exactly (requirements.txt); `install` refuses any other version, and
+tests/local/test_patches.py fails loudly when an upgrade moves what is patched here. Each patch
+fills a gap between moto and AWS that the local mode depends on:
+
+- Lambda code runs in Docker in moto: run it in-process (`workflow.local.runtime`) instead, and
+  report an uncaught exception as AWS does (`X-Amz-Function-Error: Unhandled`).
+- Retry back-off and Wait states really sleep: scale them by the run's time scale.
+- Each execution re-parses its definition and builds new boto3 clients: cache both.
+- moto's CloudFormation creates state machines where the executing engine cannot see them and
+  ignores DefinitionSubstitutions, the type, logging and tracing: replace that resource handler.
+- moto's CloudFormation skips SNS subscriptions, queue and topic policies and alarms: model them.
+- SSM parameters under /aws/ cannot be written through moto's API: seed its backend.
+- moto invokes an SQS event source mapping inside SendMessage, one message at a time and ignoring
+  partial batch responses: detach it, so `workflow.local.poller` can play Lambda's poller.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import types
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import moto
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.cloudformation import parsing
+from moto.core.common_models import CloudFormationModel
+from moto.core.exceptions import JsonRESTError
+from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
+from moto.ssm.models import Parameter, ssm_backends
+from moto.stepfunctions import models as sfn_models
+from moto.stepfunctions.parser import utils as sfn_utils
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from workflow.local.runtime import FunctionSpec, LambdaRuntime, LambdaServiceError
+
+PINNED_MOTO = "5.2.5"
+
+# Resource types moto's CloudFormation does not model, which this stack uses. They are recorded
+# (policies and alarms have no behaviour to emulate here); any other unsupported type is an error.
+RECORDED_TYPES = ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::CloudWatch::Alarm", "AWS::CDK::Metadata")
+
+
+class _State:
+    runtime: LambdaRuntime | None = None
+    time_scale: float = 1.0
+    installed = False
+
+
+_state = _State()
+_programs: dict[str, Any] = {}
+_clients: dict[tuple[str, str, bool], Any] = {}
+_original_boto_client_for = boto_client.boto_client_for
+_original_invoke = LambdaFunction.invoke
+_original_start = Execution.start
+_original_terminated = BaseExecutionWorkerCommunication.terminated
+
+
+def check_version() -> None:
+    if moto.__version__ != PINNED_MOTO:
+        raise RuntimeError(
+            f"the local mode patches moto {PINNED_MOTO} internals, but moto {moto.__version__} is installed: "
+            "install the version pinned in requirements.txt, or update workflow/local/patches.py"
+        )
+
+
+def install(runtime: LambdaRuntime, time_scale: float) -> None:
+    """Apply every patch (once per process) and point them at this run's runtime and time scale."""
+    check_version()
+    _state.runtime = runtime
+    _state.time_scale = time_scale
+    if _state.installed:
+        return
+    _patch_lambda()
+    _patch_sleeps()
+    _patch_execution_caches()
+    _patch_cloudformation()
+    _state.installed = True
+
+
+def scaled(seconds: float) -> float:
+    return seconds * _state.time_scale
+
+
+# --- Lambda: in-process code ----------------------------------------------------------------
+
+
+def function_spec(function: LambdaFunction) -> FunctionSpec:
+    return FunctionSpec(
+        name=function.function_name,
+        arn=function.function_arn,
+        handler=function.handler,
+        runtime=function.run_time,
+        code_sha=function.code_sha_256,
+        code_zip=function.code_bytes,
+        environment={k: str(v) for k, v in function.environment_vars.items()},
+        timeout_seconds=float(function.timeout),
+        memory_mb=int(function.memory_size),
+        region=function.region,
+        log_group=function.logs_group_name,
+    )
+
+
+def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    if _state.runtime is None:
+        raise RuntimeError("the local Lambda runtime is not running")
+    if isinstance(event, str):
+        event = json.loads(event)
+    return _state.runtime.invoke(function_spec(self), event)
+
+
+def _invoke_like_aws(self: LambdaFunction, body: Any, request_headers: Any, response_headers: Any) -> Any:
+    try:
+        result = _original_invoke(self, body, request_headers, response_headers)
+    except LambdaServiceError as error:
+        raise _ServiceError(error.code, str(error), error.status) from error
+    # moto says "Handled"; the Lambda service says "Unhandled" for an exception the handler did not catch.
+    if response_headers.get("x-amz-function-error") == "Handled":
+        response_headers["x-amz-function-error"] = "Unhandled"
+    return result
+
+
+class _ServiceError(JsonRESTError):
+    def __init__(self, code: str, message: str, status: int) -> None:
+        self.code = status
+        super().__init__(code, message)
+
+
+def _patch_lambda() -> None:
+    LambdaFunction._invoke_lambda = _invoke_in_process
+    LambdaFunction.invoke = _invoke_like_aws
+
+
+# --- Step Functions: time scale, caches, completion -----------------------------------------
+
+
+def _scaled_sleep(seconds: float) -> None:
+    time.sleep(scaled(seconds))
+
+
+def _scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+    # The original re-waits until whole seconds have passed, so it is replaced, not wrapped.
+    if wait_seconds > 0:
+        env.program_state_event.wait(scaled(wait_seconds))
+
+
+def _patch_sleeps() -> None:
+    retrier_decl.time = types.SimpleNamespace(sleep=_scaled_sleep)
+    WaitFunction._wait_interval = _scaled_wait_interval
+
+
+def _warm_heap_keys(node: Any, seen: set[int]) -> None:
+    """Heap keys are random ids assigned on first use: assign them all before threads share the tree."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, EvalComponent):
+        _ = node.heap_key
+    for value in vars(node).values() if hasattr(node, "__dict__") else ():
+        children = value if isinstance(value, list | tuple) else value.values() if isinstance(value, dict) else (value,)
+        for child in children:
+            if hasattr(child, "__dict__") and type(child).__module__.startswith("moto.stepfunctions.parser.asl"):
+                _warm_heap_keys(child, seen)
+
+
+def _cached_program(self: ExecutionWorker) -> Any:
+    definition = self._evaluation_details.state_machine_details.definition
+    if definition not in _programs:
+        program = AmazonStateLanguageParser.parse(definition)[0]
+        _warm_heap_keys(program, set())
+        _programs.setdefault(definition, program)
+    return _programs[definition]
+
+
+def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    key = (region, service, boto_client.botocore_stubber.enabled)
+    if key not in _clients:
+        # Building a client reads os.environ, which the runtime changes during invocations.
+        lock = _state.runtime.lock if _state.runtime else threading.RLock()
+        with lock:
+            _clients.setdefault(key, _original_boto_client_for(region, service, state_credentials))
+    return _clients[key]
+
+
+def _start_with_completion_event(self: Execution) -> None:
+    self.done = threading.Event()
+    _original_start(self)
+
+
+def _terminated_and_signal(self: BaseExecutionWorkerCommunication) -> None:
+    try:
+        _original_terminated(self)
+    finally:
+        self.execution.done.set()
+        # moto keeps every thread it ever started in this list.
+        sfn_utils.TMP_THREADS[:] = [t for t in sfn_utils.TMP_THREADS if t.is_alive()]
+
+
+def _patch_execution_caches() -> None:
+    ExecutionWorker._get_evaluation_entrypoint = _cached_program
+    for module in list(_modules_holding(_original_boto_client_for)):
+        module.boto_client_for = _cached_boto_client_for
+    Execution.start = _start_with_completion_event
+    BaseExecutionWorkerCommunication.terminated = _terminated_and_signal
+
+
+def _modules_holding(value: Callable[..., Any]) -> list[types.ModuleType]:
+    import importlib
+    import pkgutil
+
+    from moto.stepfunctions.parser import asl
+
+    found = []
+    for info in pkgutil.walk_packages(asl.__path__, asl.__name__ + "."):
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:  # a few LocalStack leftovers moto never imports
+            continue
+        if getattr(module, "boto_client_for", None) is value:
+            found.append(module)
+    return found
+
+
+def wait_for_execution(execution_arn: str, account_id: str, region: str, timeout: float) -> str:
+    """Block until the execution ends; its status."""
+    backend = stepfunctions_parser_backends[account_id][region]
+    execution = backend.describe_execution(execution_arn)
+    event = getattr(execution, "done", None)
+    if event is not None:
+        event.wait(timeout)
+    status: str = backend.describe_execution(execution_arn).status
+    return status
+
+
+# --- CloudFormation --------------------------------------------------------------------------
+
+
+def _definition(properties: dict[str, Any]) -> str:
+    definition = properties["DefinitionString"]
+    for name, value in (properties.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + name + "}", str(value))
+    return definition
+
+
+def _camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _create_state_machine(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Any:
+    properties = cloudformation_json["Properties"]
+    return stepfunctions_parser_backends[account_id][region_name].create_state_machine(
+        name=properties.get("StateMachineName", resource_name),
+        definition=_definition(properties),
+        roleArn=properties.get("RoleArn", ""),
+        tags=[{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])],
+        loggingConfiguration=_camel(properties.get("LoggingConfiguration")),
+        tracingConfiguration=_camel(properties.get("TracingConfiguration")),
+        sm_type=properties.get("StateMachineType", "STANDARD"),
+    )
+
+
+def _delete_state_machine(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+) -> None:
+    stepfunctions_parser_backends[account_id][region_name].delete_state_machine(resource_name)
+
+
+class SnsSubscription(CloudFormationModel):
+    """AWS::SNS::Subscription, which moto's CloudFormation skips."""
+
+    __module__ = "moto.localmode"  # moto's model registry derives a service name from the module
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> SnsSubscription:
+        properties = cloudformation_json["Properties"]
+        backend = sns_backends[account_id][region_name]
+        subscription = backend.subscribe(properties["TopicArn"], properties["Endpoint"], properties["Protocol"])
+        for name in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy"):
+            if name in properties:
+                value = properties[name]
+                text = json.dumps(value) if isinstance(value, dict | list) else str(value).lower()
+                backend.set_subscription_attributes(subscription.arn, name, text)
+        return cls(subscription.arn)
+
+
+def _recorded_model(resource_type: str) -> type:
+    """A resource moto cannot model, kept with its properties; alarms answer GetAtt Arn for dashboards."""
+
+    def create(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        resource = cls()
+        resource.name = resource_name
+        resource.properties = cloudformation_json.get("Properties", {})
+        resource.arn = f"arn:aws:cloudwatch:{region_name}:{account_id}:alarm:{resource_name}"
+        return resource
+
+    return type(
+        "Recorded" + resource_type.replace("::", ""),
+        (CloudFormationModel,),
+        {
+            "__module__": "moto.localmode",
+            "cloudformation_type": staticmethod(lambda: resource_type),
+            "cloudformation_name_type": staticmethod(lambda: ""),
+            "physical_resource_id": property(lambda self: self.name),
+            "has_cfn_attr": classmethod(lambda cls, attr: attr == "Arn"),
+            "get_cfn_attribute": lambda self, attr: self.arn,
+            "create_from_cloudformation_json": classmethod(create),
+            "delete_from_cloudformation_json": classmethod(lambda cls, *args, **kwargs: None),
+        },
+    )
+
+
+_registered: list[type] = []
+
+
+def _patch_cloudformation() -> None:
+    sfn_models.StateMachine.create_from_cloudformation_json = classmethod(_create_state_machine)
+    sfn_models.StateMachine.delete_from_cloudformation_json = classmethod(_delete_state_machine)
+    _registered.append(SnsSubscription)
+    _registered.extend(_recorded_model(t) for t in RECORDED_TYPES)
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
+    # A resource type nobody models must fail the deployment, not vanish from it.
+    warnings.filterwarnings("error", message=r"Tried to parse .* not supported by moto's CloudFormation")
+
+
+def seed_ssm_parameter(account_id: str, region: str, name: str, value: str) -> None:
+    """Write a parameter moto's API refuses (names under /aws/ are reserved for AWS)."""
+    ssm_backends[account_id][region]._parameters[name].append(
+        Parameter(
+            account_id=account_id,
+            name=name,
+            value=value,
+            parameter_type="String",
+            description=None,
+            allowed_pattern=None,
+            keyid=None,
+            last_modified_date=1.0,
+            version=1,
+            data_type="text",
+        )
+    )
+
+
+def detach_event_source_mappings(account_id: str, region: str, queue_name: str) -> None:
+    """Keep the mapping (its settings are read by the poller) but stop moto invoking it on SendMessage."""
+    sqs_backends[account_id][region].get_queue(queue_name).lambda_event_source_mappings.clear()
+
+
+def deployed_function(account_id: str, region: str, name: str) -> LambdaFunction:
+    return lambda_backends[account_id][region].get_function(name)

@@ -1,0 +1,220 @@
+"""A local run: send each line of a file as one message, drive the system until every message has
+reached its end, and read back what happened from the emulated services (contract, section 4)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from workflow.local.emulator import EmulatedStack
+from workflow.local.patches import scaled
+from workflow.local.poller import SqsEventSource
+
+SEND_BATCH = 10
+
+
+@dataclass
+class Progress:
+    messages: int
+    delivered: int = 0
+    executions: int = 0
+    finished: int = 0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def read_messages(lines: Iterable[str]) -> list[str]:
+    """Every line is one message body, as it is; blank lines are skipped."""
+    return [line.rstrip("\r\n") for line in lines if line.strip()]
+
+
+def send_messages(stack: EmulatedStack, bodies: list[str]) -> None:
+    sqs = stack.client("sqs")
+    for start in range(0, len(bodies), SEND_BATCH):
+        batch = bodies[start : start + SEND_BATCH]
+        response = sqs.send_message_batch(
+            QueueUrl=stack.resources.queue_url,
+            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
+        )
+        if response.get("Failed"):
+            raise RuntimeError(f"the emulated queue refused messages: {response['Failed']}")
+
+
+def queue_depth(stack: EmulatedStack) -> int:
+    attributes = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.resources.queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def drain(stack: EmulatedStack, progress: Progress, on_progress: ProgressCallback, timeout: float) -> None:
+    """Poll until the queue is empty (every message started, or moved to the dead-letter queue)."""
+    source = SqsEventSource(stack)
+    deadline = time.monotonic() + timeout
+    while (depth := queue_depth(stack)) > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{depth} messages still on the queue after {timeout:.0f} s")
+        if source.poll_once() == 0:
+            # Only messages waiting out their visibility timeout remain.
+            time.sleep(max(0.01, scaled(1)))
+        progress.delivered = progress.messages - depth
+        on_progress(progress)
+    progress.delivered = progress.messages
+    on_progress(progress)
+
+
+def execution_arns(stack: EmulatedStack) -> list[str]:
+    sfn = stack.client("stepfunctions")
+    arns: list[str] = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.resources.state_machine_arn):
+        arns.extend(e["executionArn"] for e in page["executions"])
+    return arns
+
+
+def wait_for_executions(
+    stack: EmulatedStack, progress: Progress, on_progress: ProgressCallback, timeout: float
+) -> None:
+    arns = execution_arns(stack)
+    progress.executions = len(arns)
+    deadline = time.monotonic() + timeout
+    for arn in arns:
+        stack.wait_for_execution(arn, timeout=max(0.0, deadline - time.monotonic()))
+        progress.finished += 1
+        on_progress(progress)
+
+
+def run(
+    stack: EmulatedStack, bodies: list[str], on_progress: ProgressCallback = lambda p: None, timeout: float = 600
+) -> dict[str, Any]:
+    """Send, drive, wait, and return the report (contract, section 4)."""
+    started = time.monotonic()
+    progress = Progress(messages=len(bodies))
+    send_messages(stack, bodies)
+    drain(stack, progress, on_progress, timeout)
+    wait_for_executions(stack, progress, on_progress, timeout)
+    return build_report(stack, messages=len(bodies), seconds=time.monotonic() - started)
+
+
+# --- The report, read back from the emulated services ---------------------------------------
+
+
+def records(stack: EmulatedStack) -> list[dict[str, Any]]:
+    deserializer = TypeDeserializer()
+    items: list[dict[str, Any]] = []
+    for page in stack.client("dynamodb").get_paginator("scan").paginate(TableName=stack.resources.table_name):
+        items.extend({k: deserializer.deserialize(v) for k, v in item.items()} for item in page["Items"])
+    report = []
+    for item in sorted(items, key=lambda i: str(i["orderKey"])):
+        record: dict[str, Any] = {"orderId": item["orderKey"], "status": item["status"]}
+        for name in ("total", "currency", "reasons", "error", "cause"):
+            if name in item:
+                record[name] = item[name]
+        report.append(_plain(record))
+    return report
+
+
+def drain_queue(stack: EmulatedStack, queue_url: str) -> list[dict[str, Any]]:
+    """Every message on a queue, read once (hidden afterwards, as a consumer would leave them)."""
+    sqs = stack.client("sqs")
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300, AttributeNames=["All"]
+    ).get("Messages", []):
+        messages.extend(batch)
+    return messages
+
+
+def notifications(stack: EmulatedStack) -> list[dict[str, Any]]:
+    found = []
+    for message in drain_queue(stack, stack.resources.notifications_queue_url):
+        envelope = json.loads(message["Body"])
+        attributes = {name: value["Value"] for name, value in envelope.get("MessageAttributes", {}).items()}
+        found.append(
+            {
+                "orderId": attributes.get("orderKey"),
+                "status": attributes.get("status"),
+                "subject": envelope.get("Subject"),
+                "message": envelope["Message"],
+            }
+        )
+    return sorted(found, key=lambda n: (str(n["orderId"]), str(n["status"])))
+
+
+def dead_letters(stack: EmulatedStack) -> list[dict[str, Any]]:
+    return [
+        {"messageId": m["MessageId"], "body": m["Body"]}
+        for m in drain_queue(stack, stack.resources.dead_letter_queue_url)
+    ]
+
+
+def executions(stack: EmulatedStack) -> list[dict[str, Any]]:
+    sfn = stack.client("stepfunctions")
+    found = []
+    for arn in execution_arns(stack):
+        described = sfn.describe_execution(executionArn=arn)
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        started = events[0]["timestamp"] if events else described["startDate"]
+        entry: dict[str, Any] = {
+            "name": described["name"],
+            "status": described["status"],
+            "states": [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e],
+            "events": [_event(e, started) for e in events],
+        }
+        if described.get("error"):
+            entry["error"] = described["error"]
+        found.append(entry)
+    return sorted(found, key=lambda e: str(e["name"]))
+
+
+def _event(event: dict[str, Any], started: Any) -> dict[str, Any]:
+    details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    return {
+        "id": event["id"],
+        "type": event["type"],
+        "state": details.get("name", ""),
+        "error": details.get("error", ""),
+        "elapsedMs": round((event["timestamp"] - started).total_seconds() * 1000),
+    }
+
+
+def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict[str, Any]:
+    report_records = records(stack)
+    report_notifications = notifications(stack)
+    report_dead_letters = dead_letters(stack)
+
+    def count(status: str) -> int:
+        return sum(r["status"] == status for r in report_records)
+
+    return {
+        "records": report_records,
+        "notifications": report_notifications,
+        "deadLetters": report_dead_letters,
+        "executions": executions(stack),
+        "summary": {
+            "messages": messages,
+            "accepted": count("ACCEPTED"),
+            "rejected": count("REJECTED"),
+            "failed": count("FAILED"),
+            "deadLetters": len(report_dead_letters),
+            "notifications": len(report_notifications),
+            "seconds": round(seconds, 2),
+        },
+    }
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: keep them exact, as strings, in JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, int | float) or type(value).__name__ == "Decimal":
+        return str(value)
+    return value
