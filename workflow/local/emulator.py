@@ -96,6 +96,7 @@ class EmulatedStack:
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
         queue_name = self.outputs[config.OUTPUT_QUEUE_URL].rsplit("/", 1)[1]
         patches.detach_event_source_mappings(ACCOUNT_ID, REGION, queue_name)
+        patches.warm_up(REGION, ("lambda", "dynamodb", "sns", "sqs", "stepfunctions"))
         self.resources = StackResources(
             queue_url=self.outputs[config.OUTPUT_QUEUE_URL],
             dead_letter_queue_url=self.outputs[config.OUTPUT_DLQ_URL],

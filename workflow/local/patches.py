@@ -33,6 +33,7 @@ from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError
+from moto.core.utils import get_service_model
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.ssm.models import Parameter, ssm_backends
@@ -380,6 +381,13 @@ def seed_ssm_parameter(account_id: str, region: str, name: str, value: str) -> N
             data_type="text",
         )
     )
+
+
+def warm_up(region: str, services: tuple[str, ...]) -> None:
+    """Load service models and integration clients once, before executions race to do it on many threads."""
+    for service in services:
+        get_service_model(service)
+        _cached_boto_client_for(region, service)
 
 
 def detach_event_source_mappings(account_id: str, region: str, queue_name: str) -> None:

@@ -126,16 +126,18 @@ class LambdaRuntime:
 
     def invoke(self, spec: FunctionSpec, event: Any) -> tuple[str, bool, str]:
         """Run the handler: (payload JSON, whether it raised, the invocation's log)."""
-        for hook in self.hooks:
-            hook(spec, event)
         request_id = str(uuid.uuid4())
         log = io.StringIO()
         with self.lock, self._environment(spec), self._capture(log):
             self.invocations[spec.name] = self.invocations.get(spec.name, 0) + 1
             print(f"START RequestId: {request_id} Version: $LATEST")
             try:
+                for hook in self.hooks:
+                    hook(spec, event)
                 handler = self._handler(spec)
                 payload, errored = json.dumps(handler(event, LambdaContext(spec, request_id))), False
+            except LambdaServiceError:
+                raise
             except Exception as error:
                 payload, errored = json.dumps(error_payload(error, request_id)), True
                 print(f"[ERROR] {type(error).__name__}: {error}")

@@ -1,0 +1,153 @@
+"""The real definition and the real handlers, on emulated AWS: what becomes of every message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from workflow.local.emulator import EmulatedStack
+from workflow.local.run import drain_queue, run
+from workflow.local.runtime import FunctionSpec, LambdaServiceError
+
+HAPPY_PATH = ["ValidateOrder", "SaveOrder", "NotifyCustomer"]
+
+
+def order(order_id: str, **changes: Any) -> str:
+    document: dict[str, Any] = {
+        "orderId": order_id,
+        "customer": {"id": "c-42", "email": "ana@example.com", "name": "Ana Souza"},
+        "items": [
+            {"sku": "BOOK-001", "quantity": 2, "unitPrice": "19.90"},
+            {"sku": "PEN-7", "quantity": 3, "unitPrice": 0.1},
+        ],
+        "currency": "BRL",
+        "createdAt": "2026-11-27T10:00:00Z",
+    }
+    document.update(changes)
+    return json.dumps(document)
+
+
+def by_key(items: list[dict[str, Any]], field: str = "orderId") -> dict[str, dict[str, Any]]:
+    return {item[field]: item for item in items}
+
+
+def subscribe_operations(stack: EmulatedStack) -> str:
+    sqs = stack.client("sqs")
+    url: str = sqs.create_queue(QueueName="test-operations")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    stack.client("sns").subscribe(TopicArn=stack.resources.operations_topic_arn, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def test_every_kind_of_message_reaches_its_outcome(stack: EmulatedStack) -> None:
+    oversize = json.dumps({"orderId": "ord-big", "padding": "x" * 300_000})
+    bodies = [
+        order("ord-1"),
+        order("ord-2", items=[{"sku": "MUG", "quantity": 0, "unitPrice": "5.001"}]),
+        order("ord-3", currency="brl", customer={"id": "c-1", "email": "nope"}),
+        order("ord-1"),
+        "this is not JSON",
+        "[1, 2, 3]",
+        oversize,
+    ]
+    report = run(stack, bodies)
+
+    records = by_key(report["records"])
+    assert set(records) == {"ord-1", "ord-2", "ord-3", "ord-big"} | {
+        r["orderId"] for r in report["records"] if r["orderId"].startswith("msg-")
+    }
+    assert len(records) == 6  # the second ord-1 is a duplicate: no record of its own
+    assert records["ord-1"] == {"orderId": "ord-1", "status": "ACCEPTED", "total": "40.10", "currency": "BRL"}
+    assert records["ord-2"]["status"] == "REJECTED"
+    assert records["ord-2"]["reasons"] == [
+        "items[0].quantity: must be an integer from 1 to 1000",
+        "items[0].unitPrice: must be a number or decimal string greater than 0 and at most 1000000, "
+        "with at most 2 decimal places",
+    ]
+    assert [r.split(":")[0] for r in records["ord-3"]["reasons"]] == ["customer.email", "currency"]
+    assert records["ord-big"]["reasons"][0].startswith("body: ")
+    assert "larger than a Step Functions execution input" in records["ord-big"]["reasons"][0]
+    message_keyed = [r for r in report["records"] if r["orderId"].startswith("msg-")]
+    assert sorted(r["reasons"][0] for r in message_keyed) == ["body: must be a JSON object", "body: not valid JSON"]
+
+    notifications = report["notifications"]
+    assert len(notifications) == 6  # one per record: the duplicate told nobody twice
+    assert by_key(notifications)["ord-1"]["status"] == "ACCEPTED"
+    assert by_key(notifications)["ord-1"]["subject"] == "Order ord-1 accepted: 40.10 BRL"
+    assert {n["status"] for n in notifications if n["orderId"] != "ord-1"} == {"REJECTED"}
+
+    executions = by_key(report["executions"], "name")
+    assert len(executions) == 6
+    assert all(e["status"] == "SUCCEEDED" and e["states"] == HAPPY_PATH for e in executions.values())
+    assert report["deadLetters"] == []
+    assert report["summary"] | {"seconds": 0} == {
+        "messages": 7,
+        "accepted": 1,
+        "rejected": 5,
+        "failed": 0,
+        "deadLetters": 0,
+        "notifications": 6,
+        "seconds": 0,
+    }
+
+
+def test_a_handler_that_raises_is_caught_recorded_failed_and_reported(stack: EmulatedStack) -> None:
+    def broken_validator(spec: FunctionSpec, event: Any) -> None:
+        if "Validate" in spec.name and event["message"]["orderKey"] == "ord-bug":
+            raise KeyError("customer")
+
+    stack.runtime.hooks.append(broken_validator)
+    operations = subscribe_operations(stack)
+    report = run(stack, [order("ord-bug"), order("ord-fine")])
+
+    records = by_key(report["records"])
+    assert records["ord-bug"]["status"] == "FAILED"
+    assert records["ord-bug"]["error"] == "KeyError"
+    assert records["ord-fine"]["status"] == "ACCEPTED"
+    failed = by_key(report["executions"], "name")["ord-bug"]
+    assert failed["status"] == "FAILED"
+    assert failed["error"] == "OrderFailed"
+    assert failed["states"] == ["ValidateOrder", "RecordFailure", "AlertOperations", "OrderFailed"]
+    alerts = [json.loads(m["Body"]) for m in drain_queue(stack, operations)]
+    assert [a["Subject"] for a in alerts] == ["Order ord-bug failed"]
+    assert "KeyError" in alerts[0]["Message"]
+    assert [n["orderId"] for n in report["notifications"]] == ["ord-fine"]
+
+
+def test_a_transient_lambda_error_is_retried_and_recovers(stack: EmulatedStack) -> None:
+    throttled: list[str] = []
+
+    def throttle_once(spec: FunctionSpec, event: Any) -> None:
+        if "Validate" in spec.name and not throttled:
+            throttled.append(spec.name)
+            raise LambdaServiceError("TooManyRequestsException", "Rate exceeded", status=429)
+
+    stack.runtime.hooks.append(throttle_once)
+    report = run(stack, [order("ord-retry")])
+
+    assert throttled
+    assert report["records"] == [{"orderId": "ord-retry", "status": "ACCEPTED", "total": "40.10", "currency": "BRL"}]
+    execution = report["executions"][0]
+    assert execution["status"] == "SUCCEEDED"
+    types = [e["type"] for e in execution["events"]]
+    assert types.count("TaskFailed") == 1  # the throttled attempt
+    assert types.count("TaskSucceeded") == 3
+    assert len(report["notifications"]) == 1
+
+
+def test_a_message_the_starter_cannot_start_ends_unchanged_in_the_dead_letter_queue(stack: EmulatedStack) -> None:
+    poison = order("ord-poison")
+
+    def failing_starter(spec: FunctionSpec, event: Any) -> None:
+        if "Starter" in spec.name and any(r["body"] == poison for r in event["Records"]):
+            raise ConnectionError("Step Functions unreachable")
+
+    stack.runtime.hooks.append(failing_starter)
+    report = run(stack, [poison])
+
+    assert [letter["body"] for letter in report["deadLetters"]] == [poison]
+    assert report["records"] == []
+    assert report["executions"] == []
+    assert report["summary"]["deadLetters"] == 1
+    # Lambda's poller tried it as often as the queue's redrive policy allows.
+    assert stack.runtime.invocations[next(n for n in stack.runtime.invocations if "Starter" in n)] == 5
