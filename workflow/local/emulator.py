@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
+from botocore import UNSIGNED
+from botocore.config import Config
 from moto import mock_aws
 
 from workflow import config
@@ -59,11 +62,14 @@ class EmulatedStack:
         self._work_dir = Path(tempfile.mkdtemp(prefix="orders-local-"))
         self.runtime = LambdaRuntime(self._work_dir / "functions")
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-        self.session = boto3.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local")
+        self.session = unsigned_session()
+        self._saved_default_session: boto3.Session | None = None
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
     def __enter__(self) -> EmulatedStack:
         self._mock.start()
+        # The handlers' own clients come from boto3's default session.
+        self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.session
         self.runtime.__enter__()
         try:
             patches.install(self.runtime, self.time_scale)
@@ -74,6 +80,7 @@ class EmulatedStack:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        boto3.DEFAULT_SESSION = self._saved_default_session
         self.runtime.__exit__()
         self._mock.stop()
         shutil.rmtree(self._work_dir, ignore_errors=True)
@@ -145,7 +152,15 @@ class EmulatedStack:
         return mapping
 
     def wait_for_execution(self, execution_arn: str, timeout: float = 60) -> str:
-        return patches.wait_for_execution(execution_arn, ACCOUNT_ID, REGION, timeout)
+        return patches.wait_for_execution(execution_arn, timeout)
+
+
+def unsigned_session() -> boto3.Session:
+    """Clients that do not sign requests: the emulator ignores signatures, and signing costs more than
+    the emulated call itself. Requests without credentials land in the emulator's default account."""
+    core = botocore.session.get_session()
+    core.set_default_client_config(Config(signature_version=UNSIGNED))
+    return boto3.Session(botocore_session=core, region_name=REGION)
 
 
 def _fill(text: str) -> str:

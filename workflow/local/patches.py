@@ -14,12 +14,22 @@ fills a gap between moto and AWS that the local mode depends on:
   ignores DefinitionSubstitutions, the type, logging and tracing: replace that resource handler.
 - moto's CloudFormation skips SNS subscriptions, queue and topic policies and alarms: model them.
 - SSM parameters under /aws/ cannot be written through moto's API: seed its backend.
+- moto's SQS checks each received message's retention by computing every attribute of its queue,
+  counting all its messages three times: read the retention period directly; and it builds two
+  datetimes to read the clock for every message it looks at: read the clock directly.
+- moto's SNS builds and signs a new X.509 certificate for every message it delivers: build one per
+  signing key and reuse it (each message is still signed).
+- The interpreter compiles every JSONPath each time it evaluates one: cache the compiled paths; and
+  it deep-copies a state's whole input at every read, with the generic `copy.deepcopy`: copy
+  JSON values with a JSON-only copier (anything else still goes to `copy.deepcopy`).
 - moto invokes an SQS event source mapping inside SendMessage, one message at a time and ignoring
   partial batch responses: detach it, so `workflow.local.poller` can play Lambda's poller.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import threading
 import time
@@ -28,14 +38,20 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import moto
+from botocore import UNSIGNED
+from botocore.config import Config
+from cryptography import x509
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import get_service_model
+from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
-from moto.sqs.models import sqs_backends
+from moto.sqs import models as sqs_models
+from moto.sqs.models import SQSBackend, sqs_backends
 from moto.ssm.models import Parameter, ssm_backends
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser import utils as sfn_utils
@@ -43,7 +59,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
@@ -70,6 +86,8 @@ _original_boto_client_for = boto_client.boto_client_for
 _original_invoke = LambdaFunction.invoke
 _original_start = Execution.start
 _original_terminated = BaseExecutionWorkerCommunication.terminated
+_original_unix_time_millis = sqs_models.unix_time_millis
+_executions: dict[str, Execution] = {}
 
 
 def check_version() -> None:
@@ -88,6 +106,8 @@ def install(runtime: LambdaRuntime, time_scale: float) -> None:
     if _state.installed:
         return
     _patch_lambda()
+    _patch_sqs()
+    _patch_sns()
     _patch_sleeps()
     _patch_execution_caches()
     _patch_cloudformation()
@@ -147,6 +167,58 @@ def _patch_lambda() -> None:
     LambdaFunction.invoke = _invoke_like_aws
 
 
+# --- SQS: retention check in constant time --------------------------------------------------
+
+
+def _retained(self: SQSBackend, queue_name: str, message: Any) -> bool:
+    retention_period = int(self.get_queue(queue_name).message_retention_period)
+    return bool(retention_period + message.sent_timestamp / 1000 > time.time())
+
+
+def _now_millis(dt: Any = None) -> float:
+    return time.time() * 1000.0 if dt is None else float(_original_unix_time_millis(dt))
+
+
+def _patch_sqs() -> None:
+    SQSBackend.is_message_valid_based_on_retention_period = _retained
+    sqs_models.unix_time_millis = _now_millis
+
+
+# --- SNS: one signing certificate per key ----------------------------------------------------
+
+
+class _ReusedCertificateBuilder:
+    """Records the builder calls moto makes; builds the certificate for a key once."""
+
+    _certificates: dict[int, Any] = {}
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., _ReusedCertificateBuilder]:
+        def step(*args: Any) -> _ReusedCertificateBuilder:
+            self._steps.append((name, args))
+            return self
+
+        return step
+
+    def sign(self, key: Any, algorithm: Any) -> Any:
+        if id(key) not in self._certificates:
+            builder = x509.CertificateBuilder()
+            for name, args in self._steps:
+                builder = getattr(builder, name)(*args)
+            self._certificates[id(key)] = builder.sign(key, algorithm)
+        return self._certificates[id(key)]
+
+
+def _patch_sns() -> None:
+    sns_models.cryptography = types.SimpleNamespace(
+        x509=types.SimpleNamespace(
+            CertificateBuilder=_ReusedCertificateBuilder, random_serial_number=x509.random_serial_number
+        )
+    )
+
+
 # --- Step Functions: time scale, caches, completion -----------------------------------------
 
 
@@ -194,12 +266,26 @@ def _cached_boto_client_for(region: str, service: str, state_credentials: Any = 
         # Building a client reads os.environ, which the runtime changes during invocations.
         lock = _state.runtime.lock if _state.runtime else threading.RLock()
         with lock:
-            _clients.setdefault(key, _original_boto_client_for(region, service, state_credentials))
+            _clients.setdefault(key, _integration_client(region, service))
     return _clients[key]
+
+
+def _integration_client(region: str, service: str) -> Any:
+    """As moto builds it, but unsigned: the emulator ignores signatures, and signing is most of a call's cost."""
+    return boto3.client(
+        service,
+        region_name=region,
+        config=Config(
+            signature_version=UNSIGNED,
+            parameter_validation=False,
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+        ),
+    )
 
 
 def _start_with_completion_event(self: Execution) -> None:
     self.done = threading.Event()
+    _executions[self.exec_arn] = self
     _original_start(self)
 
 
@@ -212,15 +298,51 @@ def _terminated_and_signal(self: BaseExecutionWorkerCommunication) -> None:
         sfn_utils.TMP_THREADS[:] = [t for t in sfn_utils.TMP_THREADS if t.is_alive()]
 
 
+class _NotJson(Exception):
+    pass
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _copy_json(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_json(item) for item in value]
+    if kind in _JSON_SCALARS:
+        return value
+    raise _NotJson
+
+
+def _deepcopy(value: Any, memo: Any = None) -> Any:
+    if memo is None:
+        try:
+            return _copy_json(value)
+        except _NotJson:
+            pass
+    return copy.deepcopy(value, memo)
+
+
+_fast_copy_module = types.SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)
+
+
 def _patch_execution_caches() -> None:
     ExecutionWorker._get_evaluation_entrypoint = _cached_program
-    for module in list(_modules_holding(_original_boto_client_for)):
-        module.boto_client_for = _cached_boto_client_for
+    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    for module in _interpreter_modules():
+        if getattr(module, "copy", None) is copy:
+            module.copy = _fast_copy_module
+    for module in _interpreter_modules():
+        if getattr(module, "boto_client_for", None) is _original_boto_client_for:
+            module.boto_client_for = _cached_boto_client_for
     Execution.start = _start_with_completion_event
     BaseExecutionWorkerCommunication.terminated = _terminated_and_signal
 
 
-def _modules_holding(value: Callable[..., Any]) -> list[types.ModuleType]:
+def _interpreter_modules() -> list[types.ModuleType]:
+    """Every module of moto's Step Functions interpreter (names imported `from x import y` live in each)."""
     import importlib
     import pkgutil
 
@@ -229,23 +351,17 @@ def _modules_holding(value: Callable[..., Any]) -> list[types.ModuleType]:
     found = []
     for info in pkgutil.walk_packages(asl.__path__, asl.__name__ + "."):
         try:
-            module = importlib.import_module(info.name)
+            found.append(importlib.import_module(info.name))
         except ImportError:  # a few LocalStack leftovers moto never imports
             continue
-        if getattr(module, "boto_client_for", None) is value:
-            found.append(module)
     return found
 
 
-def wait_for_execution(execution_arn: str, account_id: str, region: str, timeout: float) -> str:
-    """Block until the execution ends; its status."""
-    backend = stepfunctions_parser_backends[account_id][region]
-    execution = backend.describe_execution(execution_arn)
-    event = getattr(execution, "done", None)
-    if event is not None:
-        event.wait(timeout)
-    status: str = backend.describe_execution(execution_arn).status
-    return status
+def wait_for_execution(execution_arn: str, timeout: float) -> str:
+    """Block until the execution ends; its status (looked up directly: moto's lookups scan every execution)."""
+    execution = _executions[execution_arn]
+    execution.done.wait(timeout)
+    return str(getattr(execution.exec_status, "value", execution.exec_status))
 
 
 # --- CloudFormation --------------------------------------------------------------------------
