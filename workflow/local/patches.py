@@ -36,7 +36,7 @@ import time
 import types
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import moto
@@ -190,7 +190,7 @@ def _patch_sqs() -> None:
 class _ReusedCertificateBuilder:
     """Records the builder calls moto makes; builds the certificate for a key once."""
 
-    _certificates: dict[int, Any] = {}
+    _certificates: ClassVar[dict[int, Any]] = {}
 
     def __init__(self) -> None:
         self._steps: list[tuple[str, tuple[Any, ...]]] = []
