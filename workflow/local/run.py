@@ -34,8 +34,10 @@ def read_messages(lines: Iterable[str]) -> list[str]:
     return [line.rstrip("\r\n") for line in lines if line.strip()]
 
 
-def send_messages(stack: EmulatedStack, bodies: list[str]) -> None:
+def send_messages(stack: EmulatedStack, bodies: list[str]) -> list[str]:
+    """Send each body as one message; their message ids, in order."""
     sqs = stack.client("sqs")
+    ids: list[str] = []
     for start in range(0, len(bodies), SEND_BATCH):
         batch = bodies[start : start + SEND_BATCH]
         response = sqs.send_message_batch(
@@ -44,6 +46,9 @@ def send_messages(stack: EmulatedStack, bodies: list[str]) -> None:
         )
         if response.get("Failed"):
             raise RuntimeError(f"the emulated queue refused messages: {response['Failed']}")
+        sent = {entry["Id"]: entry["MessageId"] for entry in response["Successful"]}
+        ids.extend(sent[str(i)] for i in range(len(batch)))
+    return ids
 
 
 def queue_depth(stack: EmulatedStack) -> int:
@@ -123,7 +128,7 @@ def records(stack: EmulatedStack) -> list[dict[str, Any]]:
     report = []
     for item in sorted(items, key=lambda i: str(i["orderKey"])):
         record: dict[str, Any] = {"orderId": item["orderKey"], "status": item["status"]}
-        for name in ("total", "currency", "reasons", "error", "cause"):
+        for name in ("total", "currency", "reasons", "error", "cause", "messageId"):
             if name in item:
                 record[name] = item[name]
         report.append(_plain(record))
