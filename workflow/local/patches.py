@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import sys
 import threading
 import time
 import types
@@ -47,6 +48,8 @@ from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError
+from moto.core import responses as core_responses
+from moto.core import utils as core_utils
 from moto.core.utils import get_service_model
 from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
@@ -106,6 +109,7 @@ def install(runtime: LambdaRuntime, time_scale: float) -> None:
     if _state.installed:
         return
     _patch_lambda()
+    _patch_request_handling()
     _patch_sqs()
     _patch_sns()
     _patch_sleeps()
@@ -182,6 +186,20 @@ def _now_millis(dt: Any = None) -> float:
 def _patch_sqs() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _retained
     sqs_models.unix_time_millis = _now_millis
+
+
+# --- Request handling: memoized pure helpers ------------------------------------------------
+
+
+def _patch_request_handling() -> None:
+    core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        core_responses.method_names_from_class
+    )
+    original = core_utils.camelcase_to_underscores
+    cached = functools.lru_cache(maxsize=8192)(original)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.") and getattr(module, "camelcase_to_underscores", None) is original:
+            module.camelcase_to_underscores = cached
 
 
 # --- SNS: one signing certificate per key ----------------------------------------------------

@@ -18,6 +18,9 @@ from order_validation.rules import AcceptedOrder, Rejection
 
 ACCEPTED = "ACCEPTED"
 REJECTED = "REJECTED"
+# A rejected body is kept in its record up to this size: the record travels through the workflow,
+# whose state data is capped at 256 KiB. A larger body stays in the execution's input.
+MAX_STORED_BODY_BYTES = 64 * 1024
 
 _serializer = TypeSerializer()
 
@@ -99,8 +102,9 @@ def build_outcome(request: ValidationRequest, result: AcceptedOrder | Rejection,
         status = REJECTED
         reasons = list(result.reasons)
         record["reasons"] = reasons
+        record["bodyBytes"] = request.message.body_bytes
         # The raw body stays with the rejection so an operator can see what was sent.
-        if request.message.body is not None:
+        if request.message.body is not None and request.message.body_bytes <= MAX_STORED_BODY_BYTES:
             record["body"] = request.message.body
         summary = {"orderKey": key, "status": status, "reasons": reasons}
         problems = "1 problem" if len(reasons) == 1 else f"{len(reasons)} problems"
