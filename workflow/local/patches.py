@@ -19,7 +19,8 @@ fills a gap between moto and AWS that the local mode depends on:
   datetimes to read the clock for every message it looks at: read the clock directly.
 - moto's SNS builds and signs a new X.509 certificate for every message it delivers: build one per
   signing key and reuse it (each message is still signed).
-- The interpreter compiles every JSONPath each time it evaluates one: cache the compiled paths; and
+- The interpreter builds a JSONPath parser (a yacc table) for every path it evaluates, ResultPath
+  included: cache the parsed paths; and
   it deep-copies a state's whole input at every read, with the generic `copy.deepcopy`: copy
   JSON values with a JSON-only copier (anything else still goes to `copy.deepcopy`).
 - moto invokes an SQS event source mapping inside SendMessage, one message at a time and ignoring
@@ -31,6 +32,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import string
 import sys
 import threading
 import time
@@ -40,17 +42,21 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import boto3
+import jsonpath_ng
+import jsonpath_ng.ext
 import moto
 from botocore import UNSIGNED
 from botocore.config import Config
 from cryptography import x509
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.cloudformation import parsing
-from moto.core.common_models import CloudFormationModel
-from moto.core.exceptions import JsonRESTError
 from moto.core import responses as core_responses
 from moto.core import utils as core_utils
+from moto.core.common_models import CloudFormationModel
+from moto.core.exceptions import JsonRESTError
 from moto.core.utils import get_service_model
+from moto.moto_api._internal import mock_random
+from moto.moto_api._internal.moto_random import HEX_CHARS, MotoRandom
 from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
 from moto.sqs import models as sqs_models
@@ -62,7 +68,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
@@ -191,10 +197,25 @@ def _patch_sqs() -> None:
 # --- Request handling: memoized pure helpers ------------------------------------------------
 
 
+def _random_string(self: MotoRandom, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    text = "".join(self.choices(pool, k=length))
+    return text.lower() if lower_case else text
+
+
+def _random_hex(self: MotoRandom, length: int = 8) -> str:
+    return "".join(self.choices(HEX_CHARS, k=length))
+
+
+def _receipt_handle() -> str:
+    return "".join(mock_random.choices(string.ascii_lowercase, k=185))
+
+
 def _patch_request_handling() -> None:
-    core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
-        core_responses.method_names_from_class
-    )
+    MotoRandom.get_random_string = _random_string
+    MotoRandom.get_random_hex = _random_hex
+    sqs_models.generate_receipt_handle = _receipt_handle
+    core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(core_responses.method_names_from_class)
     original = core_utils.camelcase_to_underscores
     cached = functools.lru_cache(maxsize=8192)(original)
     for name, module in list(sys.modules.items()):
@@ -348,11 +369,14 @@ _fast_copy_module = types.SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)
 
 def _patch_execution_caches() -> None:
     ExecutionWorker._get_evaluation_entrypoint = _cached_program
-    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    cached_parsers = {
+        parser: functools.lru_cache(maxsize=4096)(parser) for parser in (jsonpath_ng.parse, jsonpath_ng.ext.parse)
+    }
     for module in _interpreter_modules():
         if getattr(module, "copy", None) is copy:
             module.copy = _fast_copy_module
-    for module in _interpreter_modules():
+        if getattr(module, "parse", None) in cached_parsers:
+            module.parse = cached_parsers[module.parse]
         if getattr(module, "boto_client_for", None) is _original_boto_client_for:
             module.boto_client_for = _cached_boto_client_for
     Execution.start = _start_with_completion_event
