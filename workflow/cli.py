@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -38,15 +39,22 @@ def local_run(args: argparse.Namespace) -> int:
 
     from workflow.local.display import show
     from workflow.local.emulator import EmulatedStack, synthesize_for_local
+    from workflow.local.faults import parse_rates
     from workflow.local.run import Progress as RunProgress
-    from workflow.local.run import read_messages, run
+    from workflow.local.run import build_report, process, read_messages, recover
 
     console = Console(stderr=False)
-    bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines())
+    try:
+        rates = parse_rates(args.faults)
+    except ValueError as error:
+        console.print(f"[red]{error}[/]")
+        return 2
+    bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
     with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir:
         with console.status("Synthesizing the stack (cdk-nag included)..."):
             assembly = synthesize_for_local(Path(outdir))
         with EmulatedStack(assembly, time_scale=args.time_scale) as stack:
+            stack.faults.configure(rates, args.seed)
             console.print(f"Deployed {config.STACK_NAME} into the emulator; sending {len(bodies)} messages.")
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=True) as bar:
@@ -57,13 +65,51 @@ def local_run(args: argparse.Namespace) -> int:
                     bar.update(delivered, completed=p.delivered)
                     bar.update(finished, completed=p.finished, total=p.executions or None)
 
-                report = run(stack, bodies, on_progress)
+                seconds = process(stack, bodies, on_progress)
+            recovery = recover(stack) if args.recover else None
+            report = build_report(stack, messages=len(bodies), seconds=seconds)
+    if recovery is not None:
+        report["recovery"] = recovery
+        console.print(
+            f"Recovery: {recovery['deadLettersRedriven']} dead letters sent back to the queue, "
+            f"{len(recovery['ordersRetried'])} failed orders started again."
+        )
     show(report, console, history=args.history)
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         console.print(f"Report written to {args.report}")
     return 0
+
+
+def _deployed(args: argparse.Namespace) -> tuple[Any, Any]:
+    import boto3
+
+    from workflow.operations import resources_from_outputs, stack_outputs
+
+    session = boto3.Session(region_name=args.region)
+    return session, resources_from_outputs(stack_outputs(session.client("cloudformation"), args.stack_name))
+
+
+def redrive_dlq(args: argparse.Namespace) -> int:
+    from workflow.operations import redrive_dead_letters
+
+    session, resources = _deployed(args)
+    moved = redrive_dead_letters(session.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
+    Console().print(f"{moved} dead letters sent back to the order queue of {args.stack_name}.")
+    return 0
+
+
+def retry_failed(args: argparse.Namespace) -> int:
+    from workflow.operations import retry_failed_orders
+
+    session, resources = _deployed(args)
+    result = retry_failed_orders(session.client("stepfunctions"), session.resource("dynamodb"), resources)
+    console = Console()
+    console.print(f"{len(result.restarted)} FAILED orders started again: {', '.join(result.restarted) or '-'}")
+    for key, reason in result.skipped.items():
+        console.print(f"[yellow]{key} not retried: {reason}[/]")
+    return 1 if result.skipped else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -85,7 +131,30 @@ def parser() -> argparse.ArgumentParser:
         default=0.001,
         help="multiplies retry back-off, waits and visibility timeouts (1 = real time; default 0.001)",
     )
+    local_run_parser.add_argument(
+        "--faults",
+        default="",
+        metavar="SERVICE=SHARE,...",
+        help="make that share of the application's calls fail as AWS throttling or internal errors "
+        "(services: dynamodb, sns, lambda, sfn), e.g. dynamodb=0.2,sns=0.2,lambda=0.1,sfn=0.1",
+    )
+    local_run_parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
+    local_run_parser.add_argument(
+        "--duplicates", type=int, default=1, metavar="K", help="send every line K times, as a retrying client would"
+    )
+    local_run_parser.add_argument(
+        "--recover",
+        action="store_true",
+        help="afterwards, with the faults gone, send dead letters back and retry FAILED orders, then report",
+    )
     local_run_parser.set_defaults(run=local_run)
+
+    redrive = commands.add_parser("redrive-dlq", help="deployed stack: move dead letters back to the order queue")
+    retry = commands.add_parser("retry-failed", help="deployed stack: start FAILED orders again")
+    for command, action in ((redrive, redrive_dlq), (retry, retry_failed)):
+        command.add_argument("--stack-name", default=config.STACK_NAME)
+        command.add_argument("--region", help="default: your AWS configuration's")
+        command.set_defaults(run=action)
     return root
 
 

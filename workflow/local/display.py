@@ -53,13 +53,15 @@ def history_table(execution: dict[str, Any]) -> Table:
 
 def summary_line(report: dict[str, Any]) -> str:
     s = report["summary"]
-    duplicates = s["messages"] - len(report["records"]) - s["deadLetters"]
-    return (
+    line = (
         f"{s['messages']} messages in {s['seconds']} s: [green]{s['accepted']} accepted[/], "
         f"[yellow]{s['rejected']} rejected[/], [red]{s['failed']} failed[/], "
-        f"{max(duplicates, 0)} duplicate deliveries, {s['deadLetters']} dead letters, "
+        f"{s['duplicates']} duplicate deliveries, {s['deadLetters']} dead letters, "
         f"{s['notifications']} notifications, {len(report['executions'])} executions."
     )
+    if s["faultsInjected"]:
+        line += f"\n{s['faultsInjected']} faults injected, {s['retries']} task retries."
+    return line
 
 
 def show(report: dict[str, Any], console: Console, *, history: bool) -> None:

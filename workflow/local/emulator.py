@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from workflow import config
 from workflow.local import patches
+from workflow.local.faults import FaultInjector
 from workflow.local.runtime import LambdaRuntime
 
 ACCOUNT_ID = "123456789012"
@@ -62,14 +63,20 @@ class EmulatedStack:
         self._work_dir = Path(tempfile.mkdtemp(prefix="orders-local-"))
         self.runtime = LambdaRuntime(self._work_dir / "functions")
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        # The local mode's own calls (deploying, polling, reading back) use `session`; the
+        # application's (handlers, the state machine's integrations) use `application_session`,
+        # where faults can be injected.
         self.session = unsigned_session()
+        self.faults = FaultInjector()
+        self.application_session = unsigned_session()
+        self.faults.register(self.application_session._session.get_component("event_emitter"))
         self._saved_default_session: boto3.Session | None = None
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
     def __enter__(self) -> EmulatedStack:
         self._mock.start()
         # The handlers' own clients come from boto3's default session.
-        self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.session
+        self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.application_session
         self.runtime.__enter__()
         try:
             patches.install(self.runtime, self.time_scale)

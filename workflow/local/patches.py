@@ -112,6 +112,8 @@ def install(runtime: LambdaRuntime, time_scale: float) -> None:
     check_version()
     _state.runtime = runtime
     _state.time_scale = time_scale
+    # Integration clients belong to one emulated stack (and its fault injector).
+    _clients.clear()
     if _state.installed:
         return
     _patch_lambda()

@@ -14,6 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import scaled
 from workflow.local.poller import SqsEventSource
+from workflow.operations import redrive_dead_letters, resources_from_outputs, retry_failed_orders
 
 SEND_BATCH = 10
 
@@ -29,9 +30,10 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def read_messages(lines: Iterable[str]) -> list[str]:
-    """Every line is one message body, as it is; blank lines are skipped."""
-    return [line.rstrip("\r\n") for line in lines if line.strip()]
+def read_messages(lines: Iterable[str], duplicates: int = 1) -> list[str]:
+    """Every line is one message body, as it is; blank lines are skipped. With `duplicates` K, each
+    line is sent K times in a row, as a client that retries would send it."""
+    return [line.rstrip("\r\n") for line in lines if line.strip() for _ in range(duplicates)]
 
 
 def send_messages(stack: EmulatedStack, bodies: list[str]) -> list[str]:
@@ -103,18 +105,38 @@ def wait_for_executions(
         on_progress(progress)
 
 
-def run(
+def process(
     stack: EmulatedStack, bodies: list[str], on_progress: ProgressCallback = lambda p: None, timeout: float = 600
-) -> dict[str, Any]:
-    """Send, drive, wait, and return the report (contract, section 4)."""
+) -> float:
+    """Send, and drive the system until every message has reached its end; the seconds it took."""
     started = time.monotonic()
     progress = Progress(messages=len(bodies))
     send_messages(stack, bodies)
     drain(stack, progress, on_progress, timeout)
     wait_for_executions(stack, progress, on_progress, timeout)
-    # The time every message took to reach its end; reading the report back is not part of it.
-    seconds = time.monotonic() - started
+    return time.monotonic() - started
+
+
+def run(
+    stack: EmulatedStack, bodies: list[str], on_progress: ProgressCallback = lambda p: None, timeout: float = 600
+) -> dict[str, Any]:
+    """Send, drive, wait, and return the report (contract, section 4)."""
+    seconds = process(stack, bodies, on_progress, timeout)
+    # Reading the report back is not part of the time the messages took.
     return build_report(stack, messages=len(bodies), seconds=seconds)
+
+
+def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
+    """The operator's way back, after the faults are gone: dead letters back to the queue, FAILED
+    orders through the workflow again (workflow.operations, as against a deployed stack)."""
+    stack.faults.configure({}, stack.faults.seed)
+    resources = resources_from_outputs(stack.outputs)
+    redriven = redrive_dead_letters(stack.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
+    progress = Progress(messages=redriven)
+    drain(stack, progress, lambda p: None, timeout)
+    retried = retry_failed_orders(stack.client("stepfunctions"), stack.session.resource("dynamodb"), resources)
+    wait_for_executions(stack, progress, lambda p: None, timeout)
+    return {"deadLettersRedriven": redriven, "ordersRetried": retried.restarted, "ordersNotRetried": retried.skipped}
 
 
 # --- The report, read back from the emulated services ---------------------------------------
@@ -135,20 +157,25 @@ def records(stack: EmulatedStack) -> list[dict[str, Any]]:
     return report
 
 
-def drain_queue(stack: EmulatedStack, queue_url: str) -> list[dict[str, Any]]:
-    """Every message on a queue, read once (hidden afterwards, as a consumer would leave them)."""
+def drain_queue(stack: EmulatedStack, queue_url: str, *, keep: bool = False) -> list[dict[str, Any]]:
+    """Every message on a queue, read once; with `keep`, left visible again for another consumer."""
     sqs = stack.client("sqs")
     messages: list[dict[str, Any]] = []
     while batch := sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300, AttributeNames=["All"]
     ).get("Messages", []):
         messages.extend(batch)
+    if keep:
+        for message in messages:
+            sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
     return messages
 
 
 def notifications(stack: EmulatedStack) -> list[dict[str, Any]]:
     found = []
-    for message in drain_queue(stack, stack.resources.notifications_queue_url):
+    for message in drain_queue(stack, stack.resources.notifications_queue_url, keep=True):
         envelope = json.loads(message["Body"])
         attributes = {name: value["Value"] for name, value in envelope.get("MessageAttributes", {}).items()}
         found.append(
@@ -165,7 +192,7 @@ def notifications(stack: EmulatedStack) -> list[dict[str, Any]]:
 def dead_letters(stack: EmulatedStack) -> list[dict[str, Any]]:
     return [
         {"messageId": m["MessageId"], "body": m["Body"]}
-        for m in drain_queue(stack, stack.resources.dead_letter_queue_url)
+        for m in drain_queue(stack, stack.resources.dead_letter_queue_url, keep=True)
     ]
 
 
@@ -203,6 +230,8 @@ def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict
     report_records = records(stack)
     report_notifications = notifications(stack)
     report_dead_letters = dead_letters(stack)
+    report_executions = executions(stack)
+    faults = stack.faults.summary()
 
     def count(status: str) -> int:
         return sum(r["status"] == status for r in report_records)
@@ -211,7 +240,8 @@ def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict
         "records": report_records,
         "notifications": report_notifications,
         "deadLetters": report_dead_letters,
-        "executions": executions(stack),
+        "executions": report_executions,
+        "faults": faults,
         "summary": {
             "messages": messages,
             "accepted": count("ACCEPTED"),
@@ -219,9 +249,19 @@ def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict
             "failed": count("FAILED"),
             "deadLetters": len(report_dead_letters),
             "notifications": len(report_notifications),
+            # Deliveries of a key that already had a record: no record, no notification of their own.
+            "duplicates": max(0, messages - len(report_records) - len(report_dead_letters)),
+            "faultsInjected": sum(faults.values()),
+            "retries": sum(retries(e) for e in report_executions),
             "seconds": round(seconds, 2),
         },
     }
+
+
+def retries(execution: dict[str, Any]) -> int:
+    """Task attempts beyond the first, as the execution's history shows them."""
+    types = [e["type"] for e in execution["events"]]
+    return types.count("TaskScheduled") - types.count("TaskStateEntered")
 
 
 def _plain(value: Any) -> Any:

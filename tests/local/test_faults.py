@@ -1,0 +1,145 @@
+"""Faults, repeated deliveries and the way back, on the emulator: every message ends in one outcome."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from workflow import config
+from workflow.local.emulator import EmulatedStack
+from workflow.local.faults import SERVICES, FaultInjector, parse_rates
+from workflow.local.run import build_report, process, read_messages, recover
+
+SOAK_ORDERS = 300
+SOAK_FAULTS = {"dynamodb": 0.2, "sns": 0.2, "lambda": 0.2, "sfn": 0.2}
+# How Step Functions names a service integration's error (as the emulator's interpreter does).
+ERROR_NAME = {
+    "dynamodb": lambda code: f"DynamoDB.{code}",
+    "sns": lambda code: f"SNS.{code}" if code.endswith("Exception") else f"SNS.{code}Exception",
+    "lambda": lambda code: f"Lambda.{code}",
+}
+TASKS_OF = {
+    "dynamodb": ("SaveOrder", "RecordFailure"),
+    "sns": ("NotifyCustomer", "AlertOperations"),
+    "lambda": ("ValidateOrder",),
+}
+
+
+def order(i: int) -> str:
+    return json.dumps(
+        {
+            "orderId": f"soak-{i:04d}",
+            "customer": {"id": f"c-{i}", "email": f"c{i}@example.com"},
+            "items": [{"sku": "BOOK-001", "quantity": 1 + i % 3, "unitPrice": "10.05"}],
+            "currency": "EUR",
+        }
+    )
+
+
+def test_fault_shares_parse_and_reject_what_is_not_a_share() -> None:
+    assert parse_rates("dynamodb=0.2, sns=0.2,lambda=0.1,sfn=0.1") == {
+        "dynamodb": 0.2,
+        "sns": 0.2,
+        "lambda": 0.1,
+        "sfn": 0.1,
+    }
+    assert parse_rates("") == {}
+    for bad, message in (
+        ("s3=0.1", "SERVICE one of"),
+        ("sns", "SERVICE=SHARE"),
+        ("sns=2", "from 0 to 1"),
+        ("sns=x", "number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            parse_rates(bad)
+
+
+def test_every_injected_error_is_retried_by_the_tasks_that_call_that_service() -> None:
+    definition = json.loads(config.DEFINITION_FILE.read_text())
+    for service, tasks in TASKS_OF.items():
+        for task in tasks:
+            retried = {name for retry in definition["States"][task]["Retry"] for name in retry["ErrorEquals"]}
+            for code, _ in SERVICES[service][1]:
+                assert ERROR_NAME[service](code) in retried, f"{task} does not retry {code} from {service}"
+
+
+def test_the_same_seed_injects_the_same_faults() -> None:
+    def decisions(seed: int) -> list[bool]:
+        injector = FaultInjector({"sns": 0.5}, seed)
+        hook = injector._hook("sns")
+        return [hook(model=None) is not None for _ in range(50)]
+
+    assert decisions(7) == decisions(7)
+    assert decisions(7) != decisions(8)
+    assert 10 < sum(decisions(7)) < 40
+
+
+def outcome_by_key(report: dict[str, Any]) -> tuple[dict[str, str], Counter[str], Counter[str]]:
+    records = {r["orderId"]: r["status"] for r in report["records"]}
+    notified = Counter(n["orderId"] for n in report["notifications"])
+    dead = Counter(json.loads(d["body"])["orderId"] for d in report["deadLetters"])
+    return records, notified, dead
+
+
+def test_soak_every_order_ends_once_under_faults_and_duplicates(stack: EmulatedStack) -> None:
+    bodies = read_messages([order(i) for i in range(SOAK_ORDERS)], duplicates=2)
+    keys = {f"soak-{i:04d}" for i in range(SOAK_ORDERS)}
+    stack.faults.configure(SOAK_FAULTS, seed=20261129)
+
+    seconds = process(stack, bodies)
+    during = build_report(stack, messages=len(bodies), seconds=seconds)
+    records, notified, dead = outcome_by_key(during)
+
+    assert during["summary"]["faultsInjected"] > 100
+    assert during["summary"]["retries"] > 0
+    # No order without an outcome: a record, or (both of) its messages in the dead-letter queue.
+    assert keys == set(records) | set(dead)
+    assert all(records.get(key) is None for key in dead if dead[key] == 2)
+    # No duplicate record (one per key, by construction of the table) and no message-keyed record.
+    assert len(during["records"]) == len(records) and set(records) <= keys
+    # No duplicate notification; every ACCEPTED order was notified.
+    assert max(notified.values()) == 1
+    assert {key for key, status in records.items() if status == "ACCEPTED"} <= set(notified)
+    assert set(records.values()) <= {"ACCEPTED", "FAILED"}
+
+    during_statuses = dict(records)
+    recovery = recover(stack)
+    after = build_report(stack, messages=len(bodies), seconds=seconds)
+    records, notified, dead = outcome_by_key(after)
+
+    assert recovery["deadLettersRedriven"] == len(during["deadLetters"])
+    assert sorted(recovery["ordersRetried"]) == sorted(k for k, s in during_statuses.items() if s == "FAILED")
+    assert recovery["ordersNotRetried"] == {}
+    assert records == dict.fromkeys(keys, "ACCEPTED")
+    assert notified == Counter(keys)
+    assert after["deadLetters"] == []
+
+
+def test_the_way_back_recovers_dead_letters_and_failed_orders(stack: EmulatedStack) -> None:
+    keys = {f"soak-{i:04d}" for i in range(30)}
+    stack.faults.configure({"sfn": 0.75, "dynamodb": 0.6, "sns": 0.6}, seed=5)
+    seconds = process(stack, [order(i) for i in range(30)])
+    during = build_report(stack, messages=30, seconds=seconds)
+    records, notified, dead = outcome_by_key(during)
+    failed = {key for key, status in records.items() if status == "FAILED"}
+    # This seed leaves both kinds of trouble behind, and every order accounted for.
+    assert dead and failed
+    assert keys == set(records) | set(dead)
+    failed_executions = [e for e in during["executions"] if e["status"] == "FAILED"]
+    assert {e["name"] for e in failed_executions} == failed
+    assert all(e["error"] == "OrderFailed" and e["states"][-1] == "OrderFailed" for e in failed_executions)
+
+    recovery = recover(stack)
+    after = build_report(stack, messages=30, seconds=seconds)
+    records, notified, dead = outcome_by_key(after)
+    assert recovery["deadLettersRedriven"] == len(during["deadLetters"])
+    assert sorted(recovery["ordersRetried"]) == sorted(failed)
+    assert records == dict.fromkeys(keys, "ACCEPTED")
+    assert notified == Counter(keys)
+    assert after["deadLetters"] == []
+    retried = [e for e in after["executions"] if "-retry-" in e["name"]]
+    assert sorted(e["name"] for e in retried) == sorted(f"{key}-retry-1" for key in failed)
+    assert all(e["status"] == "SUCCEEDED" for e in retried)

@@ -1,0 +1,90 @@
+"""Fault injection: make a share of the application's AWS calls fail as AWS fails them.
+
+It hooks into botocore (`before-call`), so it reaches every call the application makes: those
+of the state machine's service integrations and those of the handlers' own clients. The calls the
+local mode itself makes (deploying, Lambda's SQS poller, reading the report) are not touched.
+A failed call gets the error code and HTTP status AWS returns for throttling or an internal
+failure, so the definition's Retry lists and the handlers see what they would see on AWS.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+# What `--faults` names, the botocore service id it stands for, and the errors AWS returns for
+# throttling and internal failures there (code, HTTP status).
+SERVICES: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = {
+    "dynamodb": (
+        "dynamodb",
+        (("ProvisionedThroughputExceededException", 400), ("ThrottlingException", 400), ("InternalServerError", 500)),
+    ),
+    "sns": ("sns", (("Throttling", 400), ("InternalError", 500))),
+    "lambda": ("lambda", (("TooManyRequestsException", 429), ("ServiceException", 500))),
+    "sfn": ("sfn", (("ThrottlingException", 400), ("ServiceUnavailable", 503))),
+}
+
+
+def parse_rates(text: str) -> dict[str, float]:
+    """`dynamodb=0.2,sns=0.2` -> {"dynamodb": 0.2, "sns": 0.2}, with a clear error for anything else."""
+    rates: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or name not in SERVICES:
+            raise ValueError(f"--faults: {part!r} is not SERVICE=SHARE with SERVICE one of {', '.join(SERVICES)}")
+        try:
+            share = float(value)
+        except ValueError:
+            raise ValueError(f"--faults: {part!r}: the share must be a number from 0 to 1") from None
+        if not 0 <= share <= 1:
+            raise ValueError(f"--faults: {part!r}: the share must be a number from 0 to 1")
+        rates[name] = share
+    return rates
+
+
+@dataclass
+class FaultInjector:
+    """Decides, call by call and reproducibly for a seed, which application calls fail."""
+
+    rates: dict[str, float] = field(default_factory=dict)
+    seed: int = 0
+    injected: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def configure(self, rates: dict[str, float], seed: int) -> None:
+        with self._lock:
+            self.rates = dict(rates)
+            self._random = random.Random(seed)
+            self.seed = seed
+
+    def register(self, events: Any) -> None:
+        """Hook into a botocore session's (or client's) event system."""
+        for name, (service_id, _) in SERVICES.items():
+            events.register(f"before-call.{service_id}", self._hook(name), unique_id=f"local-faults-{name}")
+
+    def _hook(self, name: str) -> Any:
+        def before_call(model: Any, **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+            with self._lock:
+                if self._random.random() >= self.rates.get(name, 0.0):
+                    return None
+                code, status = self._random.choice(SERVICES[name][1])
+                self.injected[f"{name}:{code}"] += 1
+            message = "Rate exceeded" if status < 500 else "We encountered an internal error. Please try again."
+            parsed = {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "local-fault", "HTTPHeaders": {}},
+            }
+            return AWSResponse(url="", status_code=status, headers={}, raw=None), parsed
+
+        return before_call
+
+    def summary(self) -> dict[str, int]:
+        return dict(sorted(self.injected.items()))
