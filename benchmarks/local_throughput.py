@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "functions" / "starter"), str(ROOT / "functions" / "validate")]
+sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402

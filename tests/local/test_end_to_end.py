@@ -72,7 +72,7 @@ def test_every_kind_of_message_reaches_its_outcome(stack: EmulatedStack) -> None
     ]
     assert [r.split(":")[0] for r in records["ord-3"]["reasons"]] == ["customer.email", "currency"]
     assert records["ord-big"]["reasons"][0].startswith("body: ")
-    assert "larger than a Step Functions execution input" in records["ord-big"]["reasons"][0]
+    assert "too large for a Step Functions execution input" in records["ord-big"]["reasons"][0]
     message_keyed = [r for r in report["records"] if r["orderId"].startswith("msg-")]
     assert sorted(r["reasons"][0] for r in message_keyed) == ["body: must be a JSON object", "body: not valid JSON"]
 
@@ -93,6 +93,9 @@ def test_every_kind_of_message_reaches_its_outcome(stack: EmulatedStack) -> None
         "failed": 0,
         "deadLetters": 0,
         "notifications": 6,
+        "duplicates": 1,
+        "faultsInjected": 0,
+        "retries": 0,
         "seconds": 0,
     }
 

@@ -582,6 +582,7 @@ def test_each_message_reaches_its_outcome(outcome: Outcome, case: Case) -> None:
     assert record["status"] == case.status, context
     if case.status == ACCEPTED:
         assert record.get("total") == case.total, context
+        assert record.get("currency") == "BRL", context
         assert "reasons" not in record, context
     else:
         assert "total" not in record, context
@@ -603,6 +604,19 @@ def test_accepted_text_is_stored_verbatim(outcome: Outcome, case: Case) -> None:
         assert at(stored, path) == value, f"{case.name}: {path} stored as {at(stored, path)!r}, sent {value!r}"
 
 
+# Rejections keep the raw body so an operator sees what was sent (README); small ones at least, whatever they hold.
+KEPT_BODY_BYTES = 16 * 1024
+SMALL_REJECTIONS = [c for c in CORPUS if c.status == REJECTED and len(c.body.encode("utf-8")) <= KEPT_BODY_BYTES]
+
+
+@pytest.mark.parametrize("case", SMALL_REJECTIONS, ids=[c.name for c in SMALL_REJECTIONS])
+def test_a_rejection_keeps_the_raw_body_verbatim(outcome: Outcome, case: Case) -> None:
+    found = outcome.records.get(outcome.message_ids[case.name], [])
+    assert len(found) == 1, f"{case.name}: {len(found)} records"
+    stored = table_item(outcome.stack, found[0]["orderId"])  # whatever its key (checked above)
+    assert stored.get("body") == case.body, f"{case.name}: the record keeps {stored.get('body')!r:.200}"
+
+
 def test_the_oversize_body_is_rejected_with_its_size(outcome: Outcome) -> None:
     case = next(c for c in CORPUS if c.name == "body-over-256-kib")
     (record,) = outcome.records[outcome.message_ids[case.name]]
@@ -610,7 +624,7 @@ def test_the_oversize_body_is_rejected_with_its_size(outcome: Outcome) -> None:
     size = len(case.body.encode("utf-8"))
     assert size > MAX_EXECUTION_INPUT_BYTES
     assert reason.startswith(f"body: {size} bytes"), reason
-    assert "larger than a Step Functions execution input" in reason
+    assert "too large for a Step Functions execution input" in reason
 
 
 def test_every_message_has_exactly_one_record(outcome: Outcome) -> None:

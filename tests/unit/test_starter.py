@@ -16,8 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from order_starter.keys import MAX_EXECUTION_INPUT_BYTES, ORDER_ID_PATTERN, execution_input, order_key
-from order_validation.rules import ORDER_ID_PATTERN as VALIDATOR_ORDER_ID_PATTERN
+from order_starter.keys import MAX_EXECUTION_INPUT_BYTES, execution_input, order_key
 from tests.emf import metric_values
 from workflow import config
 
@@ -86,10 +85,6 @@ def executions(arn: str) -> dict[str, dict[str, Any]]:
     for summary in sfn.list_executions(stateMachineArn=arn)["executions"]:
         found[summary["name"]] = json.loads(sfn.describe_execution(executionArn=summary["executionArn"])["input"])
     return found
-
-
-def test_order_id_pattern_is_the_validators() -> None:
-    assert ORDER_ID_PATTERN == VALIDATOR_ORDER_ID_PATTERN
 
 
 @pytest.mark.parametrize(

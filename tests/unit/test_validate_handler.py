@@ -97,7 +97,7 @@ def test_body_left_out_for_its_size_is_rejected_with_its_size() -> None:
     record = record_of(outcome)
     assert record["status"] == "REJECTED"
     assert record["reasons"] == [
-        "body: 300000 bytes is larger than a Step Functions execution input may be (262144 bytes)"
+        "body: 300000 bytes is too large for a Step Functions execution input (256 KiB, with the message's key and id)"
     ]
     assert "body" not in record
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -37,7 +37,7 @@ class PythonFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        folder: str,
+        packages: tuple[str, ...],
         handler: str,
         service: str,
         description: str,
@@ -67,7 +67,12 @@ class PythonFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=lambda_.Code.from_asset(str(config.FUNCTIONS_DIR / folder), exclude=["**/__pycache__", "**/*.pyc"]),
+            # The deployment package holds the function's own package and the ones it shares.
+            code=lambda_.Code.from_asset(
+                str(config.FUNCTIONS_DIR),
+                exclude=["/*", *(f"!/{package}/" for package in packages), "__pycache__/", "*.pyc"],
+                ignore_mode=IgnoreMode.GIT,
+            ),
             layers=[layer],
             role=self.role,
             timeout=Duration.seconds(timeout_seconds),

@@ -48,7 +48,7 @@ class OrderIntake(Construct):
         self.starter = PythonFunction(
             self,
             "Starter",
-            folder="starter",
+            packages=("order_starter", "order_contract"),
             handler="order_starter.handler.lambda_handler",
             service=config.STARTER_SERVICE,
             description="Starts one order execution per queued message, named by the message's key.",

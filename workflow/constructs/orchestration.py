@@ -35,7 +35,7 @@ class OrderWorkflow(Construct):
         self.validate = PythonFunction(
             self,
             "ValidateOrder",
-            folder="validate",
+            packages=("order_validation", "order_contract"),
             handler="order_validation.handler.lambda_handler",
             service=config.VALIDATE_SERVICE,
             description="Validates one order against the contract and shapes its record and notification.",

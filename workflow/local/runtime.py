@@ -123,6 +123,13 @@ class LambdaRuntime:
     def __exit__(self, *exc: object) -> None:
         if self._saved_streams:
             sys.stdout, sys.stderr = self._saved_streams
+        # The deployment packages are deleted with the emulator: forget the modules loaded from them,
+        # so a later import finds the source tree (or the next emulator's packages) again.
+        for name, module in list(sys.modules.items()):
+            location = getattr(module, "__file__", None)
+            if location and Path(location).resolve().is_relative_to(self._work_dir.resolve()):
+                del sys.modules[name]
+        self._handlers.clear()
 
     def invoke(self, spec: FunctionSpec, event: Any) -> tuple[str, bool, str]:
         """Run the handler: (payload JSON, whether it raised, the invocation's log)."""

@@ -10,12 +10,11 @@ into one reason per broken field rule, so the wording a customer reads lives in 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -27,8 +26,8 @@ from pydantic import (
     ValidationError,
 )
 
-# Public: the starter keys executions by orderId and checks its copy of this pattern equals ours.
-ORDER_ID_PATTERN: str = r"^[A-Za-z0-9_-]{1,64}$"
+from order_contract.body import ORDER_ID_PATTERN, parse_body
+
 SKU_PATTERN: str = r"^[A-Za-z0-9_.-]{1,64}$"
 CURRENCY_PATTERN: str = r"^[A-Z]{3}$"
 # Plausibility only (local@domain.tld, no spaces): deliverability is the mail system's business.
@@ -80,7 +79,6 @@ _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Money arithmetic runs in its own context so a caller's decimal settings can never round a total.
 _MONEY = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
@@ -175,55 +173,6 @@ class AcceptedOrder:
 @dataclass(frozen=True)
 class Rejection:
     reasons: tuple[str, ...]  # each "<field path>: <rule>", in document order
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse_int(text: str) -> int | Decimal:
-    # Python refuses to convert integers of more than 4300 digits; such a number in an ignored field
-    # must not make the whole body unreadable, and as a Decimal it still fails any integer rule.
-    try:
-        return int(text)
-    except ValueError:
-        return Decimal(text)
-
-
-def _has_lone_surrogate(document: object) -> bool:
-    """Whether any string holds half a UTF-16 pair (`"\\ud800"`), which no UTF-8 text can carry.
-
-    Iterative, because the document may be nested as deep as the JSON parser allows.
-    """
-    pending = [document]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str):
-            if _LONE_SURROGATE.search(value):
-                return True
-        elif isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return False
-
-
-def parse_body(body: str) -> object:
-    """Parses an order body with exact numbers: fractions become Decimal, integers int.
-
-    Raises ValueError for anything that is not valid JSON text, including NaN/Infinity, lone
-    surrogates, numbers beyond Decimal's range and nesting too deep to parse.
-    """
-    try:
-        document = json.loads(body, parse_float=Decimal, parse_int=_parse_int, parse_constant=_no_constant)
-    except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
-    except ArithmeticError as exc:  # decimal.InvalidOperation: an exponent Decimal cannot hold
-        raise ValueError("number out of range") from exc
-    if _has_lone_surrogate(document):
-        raise ValueError("lone surrogate in a string")
-    return document
 
 
 def _path(location: tuple[int | str, ...], any_index: bool = False) -> str:

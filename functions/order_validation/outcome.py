@@ -51,8 +51,11 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def oversize_reason(body_bytes: int, limit: int) -> str:
-    return f"body: {body_bytes} bytes is larger than a Step Functions execution input may be ({limit} bytes)"
+def oversize_reason(body_bytes: int) -> str:
+    return (
+        f"body: {body_bytes} bytes is too large for a Step Functions execution input "
+        "(256 KiB, with the message's key and id)"
+    )
 
 
 def _money(amount: Decimal) -> str:

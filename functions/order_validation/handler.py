@@ -12,9 +12,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order_validation.outcome import ValidationRequest, build_outcome, oversize_reason
 from order_validation.rules import AcceptedOrder, Rejection, validate_body
 
-# The starter leaves out bodies larger than this (the Step Functions input limit).
-MAX_EXECUTION_INPUT_BYTES = 256 * 1024
-
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
@@ -41,9 +38,7 @@ def _observe(result: AcceptedOrder | Rejection) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ValidationRequest.model_validate(event)
     if request.message.body is None:
-        result: AcceptedOrder | Rejection = Rejection(
-            reasons=(oversize_reason(request.message.body_bytes, MAX_EXECUTION_INPUT_BYTES),)
-        )
+        result: AcceptedOrder | Rejection = Rejection(reasons=(oversize_reason(request.message.body_bytes),))
     else:
         result = validate_body(request.message.body)
     outcome = build_outcome(request, result, datetime.now(UTC))

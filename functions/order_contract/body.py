@@ -1,0 +1,66 @@
+"""Reading a message body as JSON, exactly: the one parser the starter and the validator share."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from decimal import Decimal
+
+ORDER_ID_PATTERN: str = r"^[A-Za-z0-9_-]{1,64}$"
+
+# Extra fields are ignored, never an error, however deeply nested; the JSON parser recurses once per
+# level, so the interpreter's recursion limit must leave room for such nesting.
+JSON_NESTING_ALLOWANCE = 2000
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000 + JSON_NESTING_ALLOWANCE))
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_int(text: str) -> int | Decimal:
+    # Python refuses to convert integers of more than 4300 digits; such a number in an ignored field
+    # must not make the whole body unreadable, and as a Decimal it still fails any integer rule.
+    try:
+        return int(text)
+    except ValueError:
+        return Decimal(text)
+
+
+def _has_lone_surrogate(document: object) -> bool:
+    """Whether any string holds half a UTF-16 pair (`"\\ud800"`), which no UTF-8 text can carry.
+
+    Iterative, because the document may be nested as deep as the JSON parser allows.
+    """
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if _LONE_SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
+def parse_body(body: str) -> object:
+    """Parses an order body with exact numbers: fractions become Decimal, integers int.
+
+    Raises ValueError for anything that is not valid JSON text, including NaN/Infinity, lone
+    surrogates, numbers beyond Decimal's range and nesting too deep to parse.
+    """
+    try:
+        document = json.loads(body, parse_float=Decimal, parse_int=_parse_int, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+    except ArithmeticError as exc:  # decimal.InvalidOperation: an exponent Decimal cannot hold
+        raise ValueError("number out of range") from exc
+    if _has_lone_surrogate(document):
+        raise ValueError("lone surrogate in a string")
+    return document
