@@ -20,10 +20,14 @@ MAX_RETRY_SUFFIX = 99
 
 @dataclass(frozen=True)
 class StackResources:
+    """What the stack's outputs name."""
+
     queue_url: str
     dead_letter_queue_url: str
     state_machine_arn: str
     table_name: str
+    order_topic_arn: str
+    operations_topic_arn: str
 
 
 @dataclass
@@ -38,6 +42,8 @@ def resources_from_outputs(outputs: dict[str, str]) -> StackResources:
         dead_letter_queue_url=outputs[config.OUTPUT_DLQ_URL],
         state_machine_arn=outputs[config.OUTPUT_STATE_MACHINE_ARN],
         table_name=outputs[config.OUTPUT_TABLE_NAME],
+        order_topic_arn=outputs[config.OUTPUT_ORDER_TOPIC_ARN],
+        operations_topic_arn=outputs[config.OUTPUT_OPERATIONS_TOPIC_ARN],
     )
 
 

@@ -120,12 +120,15 @@ def test_soak_every_order_ends_once_under_faults_and_duplicates(stack: EmulatedS
 
 def test_the_way_back_recovers_dead_letters_and_failed_orders(stack: EmulatedStack) -> None:
     keys = {f"soak-{i:04d}" for i in range(30)}
-    stack.faults.configure({"sfn": 0.75, "dynamodb": 0.6, "sns": 0.6}, seed=5)
+    # Which call draws which fault depends on thread timing, so the shares are set high enough that
+    # both kinds of trouble are all but certain: StartExecution failing 5 receives in a row (~24% of
+    # messages) and ValidateOrder's invoke failing all 6 attempts (~53% of executions). The table and
+    # topics stay healthy, so every failure can be recorded.
+    stack.faults.configure({"sfn": 0.75, "lambda": 0.9}, seed=5)
     seconds = process(stack, [order(i) for i in range(30)])
     during = build_report(stack, messages=30, seconds=seconds)
     records, notified, dead = outcome_by_key(during)
     failed = {key for key, status in records.items() if status == "FAILED"}
-    # This seed leaves both kinds of trouble behind, and every order accounted for.
     assert dead and failed
     assert keys == set(records) | set(dead)
     failed_executions = [e for e in during["executions"] if e["status"] == "FAILED"]

@@ -11,7 +11,6 @@ import json
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from workflow import config
 from workflow.local import patches
 from workflow.local.faults import FaultInjector
 from workflow.local.runtime import LambdaRuntime
+from workflow.operations import resources_from_outputs, stack_outputs
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -39,19 +39,6 @@ def synthesize_for_local(outdir: Path) -> Path:
 
     synthesize(outdir, local=True)
     return outdir
-
-
-@dataclass(frozen=True)
-class StackResources:
-    """What the stack's outputs name, plus the notification capture queue of the local mode."""
-
-    queue_url: str
-    dead_letter_queue_url: str
-    state_machine_arn: str
-    table_name: str
-    order_topic_arn: str
-    operations_topic_arn: str
-    notifications_queue_url: str
 
 
 class EmulatedStack:
@@ -107,19 +94,12 @@ class EmulatedStack:
         stack = cloudformation.describe_stacks(StackName=config.STACK_NAME)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
             raise RuntimeError(f"the emulated stack ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
-        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-        queue_name = self.outputs[config.OUTPUT_QUEUE_URL].rsplit("/", 1)[1]
-        patches.detach_event_source_mappings(ACCOUNT_ID, REGION, queue_name)
+        self.outputs = stack_outputs(cloudformation, config.STACK_NAME)
+        self.resources = resources_from_outputs(self.outputs)
+        patches.detach_event_source_mappings(ACCOUNT_ID, REGION, self.resources.queue_url.rsplit("/", 1)[1])
         patches.warm_up(REGION, ("lambda", "dynamodb", "sns", "sqs", "stepfunctions"))
-        self.resources = StackResources(
-            queue_url=self.outputs[config.OUTPUT_QUEUE_URL],
-            dead_letter_queue_url=self.outputs[config.OUTPUT_DLQ_URL],
-            state_machine_arn=self.outputs[config.OUTPUT_STATE_MACHINE_ARN],
-            table_name=self.outputs[config.OUTPUT_TABLE_NAME],
-            order_topic_arn=self.outputs[config.OUTPUT_ORDER_TOPIC_ARN],
-            operations_topic_arn=self.outputs[config.OUTPUT_OPERATIONS_TOPIC_ARN],
-            notifications_queue_url=self._subscribe_capture_queue(),
-        )
+        # A real SNS -> SQS subscription on the order topic: what customers would be told, kept to read back.
+        self.notifications_queue_url = self._subscribe_capture_queue()
 
     def _upload_assets(self) -> None:
         """Each zip asset where the template expects it, as `cdk deploy` publishes assets before deploying."""
@@ -140,11 +120,10 @@ class EmulatedStack:
                 patches.seed_ssm_parameter(ACCOUNT_ID, REGION, parameter["Default"], LOCAL_LAYER_ARN)
 
     def _subscribe_capture_queue(self) -> str:
-        """A real SNS -> SQS subscription on the order topic: what customers would be told, kept to read back."""
         sqs = self.client("sqs")
         url: str = sqs.create_queue(QueueName=CAPTURE_QUEUE)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.client("sns").subscribe(TopicArn=self.outputs[config.OUTPUT_ORDER_TOPIC_ARN], Protocol="sqs", Endpoint=arn)
+        self.client("sns").subscribe(TopicArn=self.resources.order_topic_arn, Protocol="sqs", Endpoint=arn)
         return url
 
     def event_source_mapping(self) -> dict[str, Any]:

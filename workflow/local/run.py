@@ -14,7 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import scaled
 from workflow.local.poller import SqsEventSource
-from workflow.operations import redrive_dead_letters, resources_from_outputs, retry_failed_orders
+from workflow.operations import redrive_dead_letters, retry_failed_orders
 
 SEND_BATCH = 10
 
@@ -130,7 +130,7 @@ def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
     """The operator's way back, after the faults are gone: dead letters back to the queue, FAILED
     orders through the workflow again (workflow.operations, as against a deployed stack)."""
     stack.faults.configure({}, stack.faults.seed)
-    resources = resources_from_outputs(stack.outputs)
+    resources = stack.resources
     redriven = redrive_dead_letters(stack.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
     progress = Progress(messages=redriven)
     drain(stack, progress, lambda p: None, timeout)
@@ -175,7 +175,7 @@ def drain_queue(stack: EmulatedStack, queue_url: str, *, keep: bool = False) -> 
 
 def notifications(stack: EmulatedStack) -> list[dict[str, Any]]:
     found = []
-    for message in drain_queue(stack, stack.resources.notifications_queue_url, keep=True):
+    for message in drain_queue(stack, stack.notifications_queue_url, keep=True):
         envelope = json.loads(message["Body"])
         attributes = {name: value["Value"] for name, value in envelope.get("MessageAttributes", {}).items()}
         found.append(
