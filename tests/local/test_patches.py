@@ -12,7 +12,7 @@ import pytest
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.core.utils import get_service_model
-from moto.sqs.models import Queue
+from moto.sqs.models import Message, Queue
 from moto.ssm.models import SimpleSystemManagerBackend
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser import utils as sfn_utils
@@ -73,4 +73,9 @@ def test_patched_cloudformation_and_backend_internals_keep_their_shape() -> None
         assert hasattr(cached, "cache_clear")
     assert "_parameters" in SimpleSystemManagerBackend.__init__.__code__.co_names
     assert "lambda_event_source_mappings" in Queue.__init__.__code__.co_names
+    # The queue counts compare these message times directly.
+    assert {"visible_at", "delayed_until"} <= set(Message.__init__.__code__.co_names)
+    assert {"messages", "approximate_number_of_messages", "approximate_number_of_messages_not_visible"} <= set(
+        vars(Queue)
+    )
     assert hasattr(get_service_model, "cache_info")

@@ -15,8 +15,10 @@ fills a gap between moto and AWS that the local mode depends on:
 - moto's CloudFormation skips SNS subscriptions, queue and topic policies and alarms: model them.
 - SSM parameters under /aws/ cannot be written through moto's API: seed its backend.
 - moto's SQS checks each received message's retention by computing every attribute of its queue,
-  counting all its messages three times: read the retention period directly; and it builds two
-  datetimes to read the clock for every message it looks at: read the clock directly.
+  counting all its messages three times: read the retention period directly; it builds two
+  datetimes to read the clock for every message it looks at: read the clock directly; and it
+  counts a queue's messages (for every SendMessage, to read one unrelated attribute) through two
+  properties per message: compare each message's times to one clock reading.
 - moto's SNS builds and signs a new X.509 certificate for every message it delivers: build one per
   signing key and reuse it (each message is still signed).
 - The interpreter builds a JSONPath parser (a yacc table) for every path it evaluates, ResultPath
@@ -60,7 +62,7 @@ from moto.moto_api._internal.moto_random import HEX_CHARS, MotoRandom
 from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
 from moto.sqs import models as sqs_models
-from moto.sqs.models import SQSBackend, sqs_backends
+from moto.sqs.models import Queue, SQSBackend, sqs_backends
 from moto.ssm.models import Parameter, ssm_backends
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser import utils as sfn_utils
@@ -191,9 +193,32 @@ def _now_millis(dt: Any = None) -> float:
     return time.time() * 1000.0 if dt is None else float(_original_unix_time_millis(dt))
 
 
+def _counts(queue: Any) -> tuple[int, int, int]:
+    """(visible, in flight, delayed) messages of a queue, as moto's count properties define them."""
+    now = time.time() * 1000.0
+    visible = in_flight = delayed = 0
+    for message in queue._messages:
+        is_delayed = now < message.delayed_until
+        delayed += is_delayed
+        if now <= message.visible_at:
+            in_flight += 1
+        elif not is_delayed:
+            visible += 1
+    return visible, in_flight, delayed
+
+
+def _visible_messages(queue: Any) -> list[Any]:
+    now = time.time() * 1000.0
+    return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
+
+
 def _patch_sqs() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _retained
     sqs_models.unix_time_millis = _now_millis
+    Queue.messages = property(_visible_messages)
+    Queue.approximate_number_of_messages = property(lambda self: _counts(self)[0])
+    Queue.approximate_number_of_messages_not_visible = property(lambda self: _counts(self)[1])
+    Queue.approximate_number_of_messages_delayed = property(lambda self: _counts(self)[2])
 
 
 # --- Request handling: memoized pure helpers ------------------------------------------------
