@@ -50,10 +50,12 @@ import moto
 from botocore import UNSIGNED
 from botocore.config import Config
 from cryptography import x509
+from moto import backend_index
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.cloudformation import parsing
 from moto.core import responses as core_responses
 from moto.core import utils as core_utils
+from moto.core.base_backend import BaseBackend
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import get_service_model
@@ -238,7 +240,22 @@ def _receipt_handle() -> str:
     return "".join(mock_random.choices(string.ascii_lowercase, k=185))
 
 
+_STACK_SERVICES = ("dynamodb", "lambda", "sns", "sqs", "stepfunctions")
+_original_urls = BaseBackend.urls.fget
+_url_tables: dict[tuple[type, tuple[str, ...]], Any] = {}
+
+
+def _cached_urls(self: BaseBackend) -> Any:
+    key = (type(self), tuple(self.url_bases))
+    if key not in _url_tables:
+        _url_tables[key] = _original_urls(self)
+    return _url_tables[key]
+
+
 def _patch_request_handling() -> None:
+    patterns = backend_index.backend_url_patterns
+    patterns.sort(key=lambda entry: entry[0] not in _STACK_SERVICES)  # stable: the rest keep their order
+    BaseBackend.urls = property(_cached_urls)
     MotoRandom.get_random_string = _random_string
     MotoRandom.get_random_hex = _random_hex
     sqs_models.generate_receipt_handle = _receipt_handle
