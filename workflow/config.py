@@ -32,7 +32,6 @@ DLQ_RETENTION_DAYS = 14
 
 VALIDATE_TIMEOUT_SECONDS = 10
 STATE_MACHINE_TIMEOUT_MINUTES = 15
-LOG_RETENTION_DAYS = 30
 
 # The state machine definition's ${placeholders}, filled by CDK and by the local mode alike.
 SUBSTITUTION_VALIDATE_FUNCTION = "ValidateFunctionArn"
@@ -55,8 +54,6 @@ METRIC_ORDER_VALUE = "OrderValue"
 
 # The table's partition key: the message's key (contract, section 2).
 TABLE_PARTITION_KEY = "orderKey"
-# The SNS message attribute that carries ACCEPTED or REJECTED.
-STATUS_ATTRIBUTE = "status"
 
 # Stack outputs: the operator commands and the local mode find resources by these.
 OUTPUT_QUEUE_URL = "OrderQueueUrl"

@@ -51,7 +51,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from cryptography import x509
 from moto import backend_index
-from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.core import responses as core_responses
 from moto.core import utils as core_utils
@@ -595,7 +595,3 @@ def warm_up(region: str, services: tuple[str, ...]) -> None:
 def detach_event_source_mappings(account_id: str, region: str, queue_name: str) -> None:
     """Keep the mapping (its settings are read by the poller) but stop moto invoking it on SendMessage."""
     sqs_backends[account_id][region].get_queue(queue_name).lambda_event_source_mappings.clear()
-
-
-def deployed_function(account_id: str, region: str, name: str) -> LambdaFunction:
-    return lambda_backends[account_id][region].get_function(name)
