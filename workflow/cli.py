@@ -6,12 +6,15 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from workflow import config
+
+if TYPE_CHECKING:
+    from workflow.operations import StackResources
 
 
 def show_stack(args: argparse.Namespace) -> int:
@@ -82,7 +85,7 @@ def local_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deployed(args: argparse.Namespace) -> tuple[Any, Any]:
+def _deployed(args: argparse.Namespace) -> tuple[Any, StackResources]:
     import boto3
 
     from workflow.operations import resources_from_outputs, stack_outputs

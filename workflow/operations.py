@@ -47,9 +47,13 @@ def resources_from_outputs(outputs: dict[str, str]) -> StackResources:
     )
 
 
-def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
-    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
+    """A described CloudFormation stack's outputs, by key."""
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    return outputs_of(cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0])
 
 
 def redrive_dead_letters(sqs: Any, dead_letter_queue_url: str, queue_url: str) -> int:
@@ -77,16 +81,21 @@ def redrive_dead_letters(sqs: Any, dead_letter_queue_url: str, queue_url: str) -
     return moved
 
 
-def failed_records(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:
+def scan_records(dynamodb: Any, table_name: str, **scan: Any) -> list[dict[str, Any]]:
+    """Every record of the orders table (through a boto3 DynamoDB resource), page by page."""
     table = dynamodb.Table(table_name)
     records: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"FilterExpression": Attr("status").eq("FAILED")}
+    kwargs: dict[str, Any] = dict(scan)
     while True:
         page = table.scan(**kwargs)
         records.extend(page["Items"])
         if "LastEvaluatedKey" not in page:
             return records
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def failed_records(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:
+    return scan_records(dynamodb, table_name, FilterExpression=Attr("status").eq("FAILED"))
 
 
 def retry_failed_orders(stepfunctions: Any, dynamodb: Any, resources: StackResources) -> RetryResult:

@@ -62,7 +62,7 @@ def test_every_injected_error_is_retried_by_the_tasks_that_call_that_service() -
     for service, tasks in TASKS_OF.items():
         for task in tasks:
             retried = {name for retry in definition["States"][task]["Retry"] for name in retry["ErrorEquals"]}
-            for code, _ in SERVICES[service][1]:
+            for code, _ in SERVICES[service]:
                 assert ERROR_NAME[service](code) in retried, f"{task} does not retry {code} from {service}"
 
 

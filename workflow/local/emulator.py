@@ -24,7 +24,7 @@ from workflow import config
 from workflow.local import patches
 from workflow.local.faults import FaultInjector
 from workflow.local.runtime import LambdaRuntime
-from workflow.operations import resources_from_outputs, stack_outputs
+from workflow.operations import outputs_of, resources_from_outputs
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -56,7 +56,7 @@ class EmulatedStack:
         self.session = unsigned_session()
         self.faults = FaultInjector()
         self.application_session = unsigned_session()
-        self.faults.register(self.application_session._session.get_component("event_emitter"))
+        self.faults.register(self.application_session.events)
         self._saved_default_session: boto3.Session | None = None
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
@@ -94,7 +94,7 @@ class EmulatedStack:
         stack = cloudformation.describe_stacks(StackName=config.STACK_NAME)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
             raise RuntimeError(f"the emulated stack ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
-        self.outputs = stack_outputs(cloudformation, config.STACK_NAME)
+        self.outputs = outputs_of(stack)
         self.resources = resources_from_outputs(self.outputs)
         patches.detach_event_source_mappings(ACCOUNT_ID, REGION, self.resources.queue_url.rsplit("/", 1)[1])
         patches.warm_up(REGION, ("lambda", "dynamodb", "sns", "sqs", "stepfunctions"))
@@ -105,12 +105,14 @@ class EmulatedStack:
         """Each zip asset where the template expects it, as `cdk deploy` publishes assets before deploying."""
         manifest = json.loads((self.assembly_dir / f"{config.STACK_NAME}.assets.json").read_text())
         s3 = self.client("s3")
+        buckets: set[str] = set()
         for asset in manifest.get("files", {}).values():
             source = self.assembly_dir / asset["source"]["path"]
             for destination in asset["destinations"].values():
                 bucket = _fill(destination["bucketName"])
-                if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+                if bucket not in buckets:
                     s3.create_bucket(Bucket=bucket)
+                    buckets.add(bucket)
                 body = _zip(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
                 s3.put_object(Bucket=bucket, Key=_fill(destination["objectKey"]), Body=body)
 

@@ -17,16 +17,17 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-# What `--faults` names, the botocore service id it stands for, and the errors AWS returns for
-# throttling and internal failures there (code, HTTP status).
-SERVICES: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = {
+# What `--faults` names (botocore's service ids) and the errors AWS returns for throttling and
+# internal failures there (code, HTTP status).
+SERVICES: dict[str, tuple[tuple[str, int], ...]] = {
     "dynamodb": (
-        "dynamodb",
-        (("ProvisionedThroughputExceededException", 400), ("ThrottlingException", 400), ("InternalServerError", 500)),
+        ("ProvisionedThroughputExceededException", 400),
+        ("ThrottlingException", 400),
+        ("InternalServerError", 500),
     ),
-    "sns": ("sns", (("Throttling", 400), ("InternalError", 500))),
-    "lambda": ("lambda", (("TooManyRequestsException", 429), ("ServiceException", 500))),
-    "sfn": ("sfn", (("ThrottlingException", 400), ("ServiceUnavailable", 503))),
+    "sns": (("Throttling", 400), ("InternalError", 500)),
+    "lambda": (("TooManyRequestsException", 429), ("ServiceException", 500)),
+    "sfn": (("ThrottlingException", 400), ("ServiceUnavailable", 503)),
 }
 
 
@@ -67,15 +68,15 @@ class FaultInjector:
 
     def register(self, events: Any) -> None:
         """Hook into a botocore session's (or client's) event system."""
-        for name, (service_id, _) in SERVICES.items():
-            events.register(f"before-call.{service_id}", self._hook(name), unique_id=f"local-faults-{name}")
+        for name in SERVICES:
+            events.register(f"before-call.{name}", self._hook(name), unique_id=f"local-faults-{name}")
 
     def _hook(self, name: str) -> Any:
         def before_call(model: Any, **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
             with self._lock:
                 if self._random.random() >= self.rates.get(name, 0.0):
                     return None
-                code, status = self._random.choice(SERVICES[name][1])
+                code, status = self._random.choice(SERVICES[name])
                 self.injected[f"{name}:{code}"] += 1
             message = "Rate exceeded" if status < 500 else "We encountered an internal error. Please try again."
             parsed = {

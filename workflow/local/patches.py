@@ -100,6 +100,12 @@ _original_invoke = LambdaFunction.invoke
 _original_start = Execution.start
 _original_terminated = BaseExecutionWorkerCommunication.terminated
 _original_unix_time_millis = sqs_models.unix_time_millis
+# Kept to check, in tests, that what is replaced still has the shape the replacements assume.
+_original_invoke_lambda = LambdaFunction._invoke_lambda
+_original_wait_interval = WaitFunction._wait_interval
+_original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+_original_create_state_machine = sfn_models.StateMachine.create_from_cloudformation_json
+_original_retrier_time = retrier_decl.time
 _executions: dict[str, Execution] = {}
 
 
@@ -116,8 +122,9 @@ def install(runtime: LambdaRuntime, time_scale: float) -> None:
     check_version()
     _state.runtime = runtime
     _state.time_scale = time_scale
-    # Integration clients belong to one emulated stack (and its fault injector).
+    # Integration clients and executions belong to one emulated stack (and its fault injector).
     _clients.clear()
+    _executions.clear()
     if _state.installed:
         return
     _patch_lambda()
@@ -273,7 +280,7 @@ def _patch_request_handling() -> None:
 class _ReusedCertificateBuilder:
     """Records the builder calls moto makes; builds the certificate for a key once."""
 
-    _certificates: ClassVar[dict[int, Any]] = {}
+    _certificates: ClassVar[dict[Any, Any]] = {}
 
     def __init__(self) -> None:
         self._steps: list[tuple[str, tuple[Any, ...]]] = []
@@ -286,12 +293,12 @@ class _ReusedCertificateBuilder:
         return step
 
     def sign(self, key: Any, algorithm: Any) -> Any:
-        if id(key) not in self._certificates:
+        if key not in self._certificates:
             builder = x509.CertificateBuilder()
             for name, args in self._steps:
                 builder = getattr(builder, name)(*args)
-            self._certificates[id(key)] = builder.sign(key, algorithm)
-        return self._certificates[id(key)]
+            self._certificates[key] = builder.sign(key, algorithm)
+        return self._certificates[key]
 
 
 def _patch_sns() -> None:
@@ -345,10 +352,9 @@ def _cached_program(self: ExecutionWorker) -> Any:
 
 def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     key = (region, service, boto_client.botocore_stubber.enabled)
-    if key not in _clients:
+    if key not in _clients and _state.runtime is not None:
         # Building a client reads os.environ, which the runtime changes during invocations.
-        lock = _state.runtime.lock if _state.runtime else threading.RLock()
-        with lock:
+        with _state.runtime.lock:
             _clients.setdefault(key, _integration_client(region, service))
     return _clients[key]
 

@@ -28,8 +28,6 @@ class SqsEventSource:
         attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])["Attributes"]
         self.queue_arn: str = attributes["QueueArn"]
         self.visibility_timeout = int(attributes["VisibilityTimeout"])
-        self.invocations = 0
-        self.failed_invocations = 0
 
     def poll_once(self) -> int:
         """One receive and, if it got messages, one invocation. Returns how many messages it handed over."""
@@ -45,7 +43,6 @@ class SqsEventSource:
         response = self._lambda.invoke(
             FunctionName=self.function_arn, Payload=json.dumps({"Records": [self._record(m) for m in messages]})
         )
-        self.invocations += 1
         failed = self._failed_ids(response, messages)
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
@@ -65,7 +62,6 @@ class SqsEventSource:
     def _failed_ids(self, response: dict[str, Any], messages: list[dict[str, Any]]) -> set[str]:
         payload = response["Payload"].read()
         if response.get("FunctionError"):
-            self.failed_invocations += 1
             return {m["MessageId"] for m in messages}
         if not self.reports_item_failures:
             return set()

@@ -9,14 +9,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
 from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import scaled
 from workflow.local.poller import SqsEventSource
-from workflow.operations import redrive_dead_letters, retry_failed_orders
+from workflow.operations import redrive_dead_letters, retry_failed_orders, scan_records
 
 SEND_BATCH = 10
+REPORTED_FIELDS = ("total", "currency", "reasons", "error", "cause", "messageId")
 
 
 @dataclass
@@ -143,17 +142,13 @@ def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
 
 
 def records(stack: EmulatedStack) -> list[dict[str, Any]]:
-    deserializer = TypeDeserializer()
-    items: list[dict[str, Any]] = []
-    for page in stack.client("dynamodb").get_paginator("scan").paginate(TableName=stack.resources.table_name):
-        items.extend({k: deserializer.deserialize(v) for k, v in item.items()} for item in page["Items"])
+    items = scan_records(stack.session.resource("dynamodb"), stack.resources.table_name)
     report = []
     for item in sorted(items, key=lambda i: str(i["orderKey"])):
         record: dict[str, Any] = {"orderId": item["orderKey"], "status": item["status"]}
-        for name in ("total", "currency", "reasons", "error", "cause", "messageId"):
-            if name in item:
-                record[name] = item[name]
-        report.append(_plain(record))
+        # Every field taken is text (money included), so the report holds no binary floats.
+        record.update({name: item[name] for name in REPORTED_FIELDS if name in item})
+        report.append(record)
     return report
 
 
@@ -262,14 +257,3 @@ def retries(execution: dict[str, Any]) -> int:
     """Task attempts beyond the first, as the execution's history shows them."""
     types = [e["type"] for e in execution["events"]]
     return types.count("TaskScheduled") - types.count("TaskStateEntered")
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal: keep them exact, as strings, in JSON."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, int | float) or type(value).__name__ == "Decimal":
-        return str(value)
-    return value
