@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
     local_run_parser.add_argument("--history", action="store_true", help="show each execution's events")
     local_run_parser.add_argument(
         "--time-scale",
-        type=float,
+        type=_positive(float),
         default=0.001,
         help="multiplies retry back-off, waits and visibility timeouts (1 = real time; default 0.001)",
     )
@@ -143,7 +144,11 @@ def parser() -> argparse.ArgumentParser:
     )
     local_run_parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
     local_run_parser.add_argument(
-        "--duplicates", type=int, default=1, metavar="K", help="send every line K times, as a retrying client would"
+        "--duplicates",
+        type=_positive(int),
+        default=1,
+        metavar="K",
+        help="send every line K times, as a retrying client would",
     )
     local_run_parser.add_argument(
         "--recover",
@@ -159,6 +164,19 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--region", help="default: your AWS configuration's")
         command.set_defaults(run=action)
     return root
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,16 +6,23 @@ When a moto upgrade moves one of them, this file fails first and says which.
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 
 import moto
 import pytest
+from moto import mock_aws
 from moto.cloudformation import parsing
+from moto.core.base_backend import BackendDict
 from moto.core.utils import get_service_model
-from moto.sqs.models import Message, Queue
+from moto.sns import models as sns_models
+from moto.sqs.models import Message, Queue, sqs_backends
 from moto.ssm.models import SimpleSystemManagerBackend
 from moto.stepfunctions.parser import utils as sfn_utils
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJsonPath
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds, TimeoutSecondsPath
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.utils import boto_client
 
 from workflow.local import patches
@@ -75,3 +82,63 @@ def test_patched_cloudformation_and_backend_internals_keep_their_shape() -> None
         vars(Queue)
     )
     assert hasattr(get_service_model, "cache_info")
+
+
+def test_patched_dispatch_and_sns_internals_keep_their_shape() -> None:
+    assert parameters(patches._original_backend_item) == ["self", "account_id"]
+    assert "_create_account_specific_backend" in patches._original_backend_item.__code__.co_names
+    assert parameters(patches._original_private_key.__wrapped__) == ["self"]
+    assert "private_key" in sns_models.Subscription.get_post_data.__code__.co_names
+
+
+def test_patched_task_evaluation_keeps_its_shape() -> None:
+    assert parameters(patches._original_evaluate_with_timeout) == ["self", "env"]
+    source = inspect.getsource(patches._original_evaluate_with_timeout)
+    assert "Thread(target=_exec_and_notify, daemon=True)" in source
+    assert "terminated_event.wait(timeout_seconds)" in source
+    assert TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS == 99999999
+
+
+class _TaskState:
+    def __init__(self, timeout: object) -> None:
+        self.timeout = timeout
+
+
+def _thread_for(state: _TaskState, monkeypatch: pytest.MonkeyPatch) -> tuple[object, list[str]]:
+    """What the patched evaluation hands moto's code when it asks for a Task thread."""
+    made: list[object] = []
+    ran: list[str] = []
+
+    def evaluate(self: _TaskState, env: object) -> None:
+        thread = execute_state.Thread(target=lambda: ran.append("task"), daemon=True)
+        thread.start()
+        made.append(thread)
+
+    monkeypatch.setattr(patches, "_original_evaluate_with_timeout", evaluate)
+    patches._evaluate_inline_without_timeout(state, env=None)
+    made[0].join()  # type: ignore[attr-defined]
+    return made[0], ran
+
+
+def test_a_task_without_timeout_runs_on_the_execution_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(execute_state, "Thread", patches._task_thread)
+    thread, ran = _thread_for(_TaskState(TimeoutSeconds(TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS)), monkeypatch)
+    assert isinstance(thread, patches._InlineTask)
+    assert ran == ["task"]
+
+
+def test_a_task_with_a_timeout_keeps_its_own_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(execute_state, "Thread", patches._task_thread)
+    for timeout in (TimeoutSeconds(30), TimeoutSecondsPath(StringJsonPath("$.seconds"))):  # type: ignore[arg-type]
+        thread, ran = _thread_for(_TaskState(timeout), monkeypatch)
+        assert isinstance(thread, threading.Thread)
+        assert ran == ["task"]
+
+
+def test_an_account_looked_up_after_a_reset_is_registered_again() -> None:
+    with mock_aws():
+        sqs_backends["111122223333"]["us-east-1"].create_queue("before-reset")
+        BackendDict.reset()
+        assert "111122223333" not in sqs_backends
+        assert sqs_backends["111122223333"]["us-east-1"].queues == {}
+        assert sqs_backends in BackendDict._instances

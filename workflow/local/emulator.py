@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,7 @@ class EmulatedStack:
         self.application_session = unsigned_session()
         self.faults.register(self.application_session.events)
         self._saved_default_session: boto3.Session | None = None
+        self._clients: dict[tuple[str, str], Any] = {}
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
     def __enter__(self) -> EmulatedStack:
@@ -71,16 +74,32 @@ class EmulatedStack:
         except BaseException:
             self.__exit__(None, None, None)
             raise
+        # What is loaded by now (moto's models, botocore's service models, the stack) lives as long as
+        # the emulator: keep the garbage collector from scanning it again and again during a run.
+        gc.collect()
+        gc.freeze()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        gc.unfreeze()
         boto3.DEFAULT_SESSION = self._saved_default_session
         self.runtime.__exit__()
         self._mock.stop()
         shutil.rmtree(self._work_dir, ignore_errors=True)
 
     def client(self, service: str) -> Any:
-        return self.session.client(service)
+        """The local mode's own client for a service (one per service, shared by its threads)."""
+        return self._shared(("client", service), lambda: self.session.client(service))
+
+    def resource(self, service: str) -> Any:
+        return self._shared(("resource", service), lambda: self.session.resource(service))
+
+    def _shared(self, key: tuple[str, str], build: Callable[[], Any]) -> Any:
+        if key not in self._clients:
+            # Building a client reads os.environ, which the Lambda runtime changes while a handler runs.
+            with self.runtime.lock:
+                self._clients.setdefault(key, build())
+        return self._clients[key]
 
     def _deploy(self) -> None:
         self._upload_assets()

@@ -20,7 +20,11 @@ fills a gap between moto and AWS that the local mode depends on:
   counts a queue's messages (for every SendMessage, to read one unrelated attribute) through two
   properties per message: compare each message's times to one clock reading.
 - moto's SNS builds and signs a new X.509 certificate for every message it delivers: build one per
-  signing key and reuse it (each message is still signed).
+  signing key and reuse it (each message is still signed, with a 1024-bit key rather than 2048).
+- Every lookup of a service's backend takes a global lock and scans a list of all backends: look up
+  an account already there directly.
+- The interpreter runs each Task state on a new thread, so that TimeoutSeconds can cut it short: a
+  Task without TimeoutSeconds runs on its execution's own thread.
 - The interpreter builds a JSONPath parser (a yacc table) for every path it evaluates, ResultPath
   included: cache the parsed paths; and
   it deep-copies a state's whole input at every read, with the generic `copy.deepcopy`: copy
@@ -50,12 +54,13 @@ import moto
 from botocore import UNSIGNED
 from botocore.config import Config
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import backend_index
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.core import responses as core_responses
 from moto.core import utils as core_utils
-from moto.core.base_backend import BaseBackend
+from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import get_service_model
@@ -69,7 +74,9 @@ from moto.ssm.models import Parameter, ssm_backends
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser import utils as sfn_utils
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
@@ -83,6 +90,9 @@ PINNED_MOTO = "5.2.5"
 
 # Resource types moto's CloudFormation does not model, which this stack uses. They are recorded
 # (policies and alarms have no behaviour to emulate here); any other unsupported type is an error.
+# SNS signs every delivery; nobody checks these signatures against AWS's certificate locally, and a
+# 1024-bit key signs about eight times faster than the 2048-bit one moto makes (the envelope is the same).
+LOCAL_SIGNING_KEY_BITS = 1024
 RECORDED_TYPES = ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::CloudWatch::Alarm", "AWS::CDK::Metadata")
 
 
@@ -106,6 +116,9 @@ _original_wait_interval = WaitFunction._wait_interval
 _original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
 _original_create_state_machine = sfn_models.StateMachine.create_from_cloudformation_json
 _original_retrier_time = retrier_decl.time
+_original_backend_item = BackendDict.__getitem__
+_original_evaluate_with_timeout = execute_state.ExecutionState._evaluate_with_timeout
+_original_private_key = sns_models.Subscription.private_key
 _executions: dict[str, Execution] = {}
 
 
@@ -259,7 +272,16 @@ def _cached_urls(self: BaseBackend) -> Any:
     return _url_tables[key]
 
 
+def _account_backends(self: BackendDict[Any], account_id: str) -> Any:
+    # The original takes a global lock and scans a list of every backend on each lookup; an account
+    # present in the dict was registered when it was created (a reset clears both together).
+    if dict.__contains__(self, account_id):
+        return dict.__getitem__(self, account_id)
+    return _original_backend_item(self, account_id)
+
+
 def _patch_request_handling() -> None:
+    BackendDict.__getitem__ = _account_backends
     patterns = backend_index.backend_url_patterns
     patterns.sort(key=lambda entry: entry[0] not in _STACK_SERVICES)  # stable: the rest keep their order
     BaseBackend.urls = property(_cached_urls)
@@ -301,7 +323,12 @@ class _ReusedCertificateBuilder:
         return self._certificates[key]
 
 
+def _signing_key(self: sns_models.Subscription) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=LOCAL_SIGNING_KEY_BITS)
+
+
 def _patch_sns() -> None:
+    sns_models.Subscription.private_key = functools.lru_cache(maxsize=None)(_signing_key)
     sns_models.cryptography = types.SimpleNamespace(
         x509=types.SimpleNamespace(
             CertificateBuilder=_ReusedCertificateBuilder, random_serial_number=x509.random_serial_number
@@ -417,8 +444,48 @@ def _deepcopy(value: Any, memo: Any = None) -> Any:
 _fast_copy_module = types.SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)
 
 
+class _InlineTask:
+    """Runs a Task state's work on the execution's own thread, when a thread would only be waited on."""
+
+    def __init__(self, target: Callable[[], None], daemon: bool = True) -> None:
+        self._target = target
+
+    def start(self) -> None:
+        self._target()
+
+    def is_alive(self) -> bool:
+        return False
+
+    def join(self, timeout: float | None = None) -> None:
+        return None
+
+
+_task_threads = threading.local()
+
+
+def _task_thread(target: Callable[[], None], daemon: bool = True) -> Any:
+    if getattr(_task_threads, "inline", False):
+        return _InlineTask(target)
+    return threading.Thread(target=target, daemon=daemon)
+
+
+def _evaluate_inline_without_timeout(self: Any, env: Any) -> None:
+    # moto runs every Task on a thread of its own so that TimeoutSeconds can cut it short; a Task
+    # without TimeoutSeconds never times out, and its thread costs more than the state's own work.
+    timeout = self.timeout
+    _task_threads.inline = (
+        type(timeout) is TimeoutSeconds and timeout.timeout_seconds == TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS
+    )
+    try:
+        _original_evaluate_with_timeout(self, env)
+    finally:
+        _task_threads.inline = False
+
+
 def _patch_execution_caches() -> None:
     ExecutionWorker._get_evaluation_entrypoint = _cached_program
+    execute_state.Thread = _task_thread
+    execute_state.ExecutionState._evaluate_with_timeout = _evaluate_inline_without_timeout
     cached_parsers = {
         parser: functools.lru_cache(maxsize=4096)(parser) for parser in (jsonpath_ng.parse, jsonpath_ng.ext.parse)
     }

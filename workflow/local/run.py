@@ -133,7 +133,7 @@ def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
     redriven = redrive_dead_letters(stack.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
     progress = Progress(messages=redriven)
     drain(stack, progress, lambda p: None, timeout)
-    retried = retry_failed_orders(stack.client("stepfunctions"), stack.session.resource("dynamodb"), resources)
+    retried = retry_failed_orders(stack.client("stepfunctions"), stack.resource("dynamodb"), resources)
     wait_for_executions(stack, progress, lambda p: None, timeout)
     return {"deadLettersRedriven": redriven, "ordersRetried": retried.restarted, "ordersNotRetried": retried.skipped}
 
@@ -142,7 +142,7 @@ def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
 
 
 def records(stack: EmulatedStack) -> list[dict[str, Any]]:
-    items = scan_records(stack.session.resource("dynamodb"), stack.resources.table_name)
+    items = scan_records(stack.resource("dynamodb"), stack.resources.table_name)
     report = []
     for item in sorted(items, key=lambda i: str(i["orderKey"])):
         record: dict[str, Any] = {"orderId": item["orderKey"], "status": item["status"]}
