@@ -8,12 +8,15 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from moto.core.serialize import ResponseSerializer
 
 from tests.local.test_end_to_end import order
+from workflow.local import patches
 from workflow.local.emulator import EmulatedStack
 from workflow.local.run import drain_queue, run
 
@@ -60,3 +63,31 @@ def test_notifications_are_signed_and_the_signature_verifies_with_the_served_cer
     # notification was signed by the certificate's key.
     public_key.verify(base64.b64decode(envelope["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
     assert envelope["SignatureVersion"] == "2"
+
+
+def test_responses_read_from_dicts_are_what_moto_itself_would_serialize(
+    stack: EmulatedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(stack, [order("ord-same"), "not json"])
+    sfn, sqs = stack.client("stepfunctions"), stack.client("sqs")
+
+    def responses() -> list[object]:
+        arns = [
+            e["executionArn"]
+            for e in sfn.list_executions(stateMachineArn=stack.resources.state_machine_arn)["executions"]
+        ]
+        read = [sfn.describe_execution(executionArn=arn) for arn in arns]
+        read += [sfn.get_execution_history(executionArn=arn)["events"] for arn in arns]
+        read.append(sqs.get_queue_attributes(QueueUrl=stack.resources.queue_url, AttributeNames=["All"]))
+        return [_without_request_ids(response) for response in read]
+
+    patched = responses()
+    monkeypatch.setattr(ResponseSerializer, "get_value", patches._original_get_value)
+    assert responses() == patched
+    assert len(patched) == 5
+
+
+def _without_request_ids(response: object) -> object:
+    if isinstance(response, dict):
+        return {key: value for key, value in response.items() if key != "ResponseMetadata"}
+    return response

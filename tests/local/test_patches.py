@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 from moto.cloudformation import parsing
 from moto.core.base_backend import BackendDict
+from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.core.utils import get_service_model
 from moto.sns import models as sns_models
 from moto.sqs.models import Message, Queue, sqs_backends
@@ -142,3 +143,9 @@ def test_an_account_looked_up_after_a_reset_is_registered_again() -> None:
         assert "111122223333" not in sqs_backends
         assert sqs_backends["111122223333"]["us-east-1"].queues == {}
         assert sqs_backends in BackendDict._instances
+
+
+def test_patched_response_serializer_internals_keep_their_shape() -> None:
+    assert parameters(patches._original_get_value) == ["self", "value", "key", "shape"]
+    assert {"get_possible_keys", "response_transformers"} <= set(XFormedAttributePicker.__call__.__code__.co_names)
+    assert parameters(AttributePickerContext)[:3] == ["obj", "key", "shape"]
