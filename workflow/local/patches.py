@@ -91,11 +91,11 @@ from workflow.local.runtime import FunctionSpec, LambdaRuntime, LambdaServiceErr
 
 PINNED_MOTO = "5.2.5"
 
-# Resource types moto's CloudFormation does not model, which this stack uses. They are recorded
-# (policies and alarms have no behaviour to emulate here); any other unsupported type is an error.
 # SNS signs every delivery; nobody checks these signatures against AWS's certificate locally, and a
 # 1024-bit key signs about eight times faster than the 2048-bit one moto makes (the envelope is the same).
 LOCAL_SIGNING_KEY_BITS = 1024
+# Resource types moto's CloudFormation does not model, which this stack uses. They are recorded
+# (policies and alarms have no behaviour to emulate here); any other unsupported type is an error.
 RECORDED_TYPES = ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::CloudWatch::Alarm", "AWS::CDK::Metadata")
 
 
