@@ -498,9 +498,8 @@ _task_threads = threading.local()
 
 
 def _task_thread(target: Callable[[], None], daemon: bool = True) -> Any:
-    if getattr(_task_threads, "inline", False):
-        return _InlineTask(target)
-    return threading.Thread(target=target, daemon=daemon)
+    inline, _task_threads.inline = getattr(_task_threads, "inline", False), False
+    return _InlineTask(target) if inline else threading.Thread(target=target, daemon=daemon)
 
 
 def _evaluate_inline_without_timeout(self: Any, env: Any) -> None:
