@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from moto.core.serialize import ResponseSerializer
 
-from tests.local.test_end_to_end import order
+from tests.orders import order
 from workflow.local import patches
 from workflow.local.emulator import EmulatedStack
 from workflow.local.run import drain_queue, run

@@ -5,26 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.orders import order
 from workflow.local.emulator import EmulatedStack
 from workflow.local.run import drain_queue, run
 from workflow.local.runtime import FunctionSpec, LambdaServiceError
 
 HAPPY_PATH = ["ValidateOrder", "SaveOrder", "NotifyCustomer"]
-
-
-def order(order_id: str, **changes: Any) -> str:
-    document: dict[str, Any] = {
-        "orderId": order_id,
-        "customer": {"id": "c-42", "email": "ana@example.com", "name": "Ana Souza"},
-        "items": [
-            {"sku": "BOOK-001", "quantity": 2, "unitPrice": "19.90"},
-            {"sku": "PEN-7", "quantity": 3, "unitPrice": 0.1},
-        ],
-        "currency": "BRL",
-        "createdAt": "2026-11-27T10:00:00Z",
-    }
-    document.update(changes)
-    return json.dumps(document)
 
 
 def by_key(items: list[dict[str, Any]], field: str = "orderId") -> dict[str, dict[str, Any]]:

@@ -13,18 +13,10 @@ from order_validation import handler
 from order_validation.outcome import ValidationRequest, build_outcome
 from order_validation.rules import validate_body
 from tests.emf import metric_blobs, metric_values
+from tests.orders import ORDER as SAMPLE_ORDER
 from workflow import config
 
-ORDER = {
-    "orderId": "ord-2026-0001",
-    "customer": {"id": "c-42", "email": "ana@example.com", "name": "Ana Souza"},
-    "items": [
-        {"sku": "BOOK-001", "quantity": 2, "unitPrice": "19.90"},
-        {"sku": "PEN-7", "quantity": 3, "unitPrice": 0.1},
-    ],
-    "currency": "BRL",
-    "createdAt": "2026-11-27T12:00:00+02:00",
-}
+ORDER = {**SAMPLE_ORDER, "createdAt": "2026-11-27T12:00:00+02:00"}
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:OrderProcessor-Orders:ord-2026-0001"
 
 
