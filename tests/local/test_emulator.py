@@ -42,9 +42,12 @@ def test_clients_are_shared_and_built_while_no_handler_changes_the_environment(s
 
 
 def test_the_garbage_collector_skips_what_the_emulator_loaded_and_only_while_it_runs(assembly: Path) -> None:
+    before = gc.get_threshold()
     with EmulatedStack(assembly):
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == 10_000
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_notifications_are_signed_and_the_signature_verifies_with_the_served_certificate(

@@ -6,19 +6,29 @@ When a moto upgrade moves one of them, this file fails first and says which.
 from __future__ import annotations
 
 import inspect
+import json
+import re
 import threading
 import time
+from typing import Any
 
+import boto3
+import botocore.client
 import moto
 import pytest
+from botocore.awsrequest import AWSPreparedRequest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.cloudformation import parsing
 from moto.core.base_backend import BackendDict
+from moto.core.models import botocore_stubber
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.core.utils import get_service_model
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.sns import models as sns_models
-from moto.sqs.models import Message, Queue, sqs_backends
+from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 from moto.ssm.models import SimpleSystemManagerBackend
+from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser import utils as sfn_utils
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJsonPath
@@ -149,3 +159,181 @@ def test_patched_response_serializer_internals_keep_their_shape() -> None:
     assert parameters(patches._original_get_value) == ["self", "value", "key", "shape"]
     assert {"get_possible_keys", "response_transformers"} <= set(XFormedAttributePicker.__call__.__code__.co_names)
     assert parameters(AttributePickerContext)[:3] == ["obj", "key", "shape"]
+
+
+def test_patched_request_routing_condition_parsing_and_send_internals_keep_their_shape() -> None:
+    assert parameters(patches._original_process_request) == ["self", "request"]
+    routing = inspect.getsource(patches._original_process_request)
+    for step in (
+        "for service, pattern in backend_index.backend_url_patterns:",
+        "passthrough_url(clean_url)",
+        "passthrough_service(service)",
+        "for url, method_to_execute in backend.urls.items():",
+        "recorder._record_request(normalized_request)",
+        "normalized_request.raw_url",
+    ):
+        assert step in routing, step
+    assert parameters(patches._original_condition_parse) == ["self"]
+    found = {"expr_attr_names_found", "expr_attr_values_found"}
+    assert found <= set(ConditionExpressionParser.__init__.__code__.co_names)
+    # SendMessage reads one attribute of the map it builds; the counts in it are skipped there.
+    sending = inspect.getsource(patches._original_send_message)
+    assert sending.count(".attributes") == 1
+    assert 'queue.attributes.get("ContentBasedDeduplication")' in sending
+    assert "self._endpoint.make_request(operation_model, request_dict)" in inspect.getsource(
+        botocore.client.BaseClient._make_request
+    )
+
+
+def _captured_requests(calls: dict[str, Any]) -> list[Any]:
+    """The prepared requests botocore sends for some calls (moto answers them as usual)."""
+    requests: list[Any] = []
+    session = boto3.Session(region_name="us-east-1")
+    session.events.register_first("before-send", lambda request, **kwargs: requests.append(request))
+    for service, call in calls.items():
+        call(session.client(service))
+    return requests
+
+
+def _without_request_ids(body: Any) -> str:
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    return re.sub(r"<RequestId>[^<]*</RequestId>", "", text)
+
+
+def test_routing_each_url_once_answers_as_moto_routes_every_request() -> None:
+    with mock_aws():
+        boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="q")
+        boto3.client("sns", region_name="us-east-1").create_topic(Name="t")
+        reads = _captured_requests(
+            {
+                "sqs": lambda c: c.list_queues(),
+                "dynamodb": lambda c: c.list_tables(),
+                "sns": lambda c: c.list_topics(),
+                "lambda": lambda c: c.list_functions(),
+                "stepfunctions": lambda c: c.list_state_machines(),
+            }
+        )
+        assert len(reads) == 5
+        for request in reads * 2:  # the second time, from the table of URLs already seen
+            original = patches._original_process_request(botocore_stubber, request)
+            patched = patches._process_request(botocore_stubber, request)
+            assert (patched[0], _without_request_ids(patched[2])) == (original[0], _without_request_ids(original[2]))
+        assert "QueueUrls" in _without_request_ids(patches._process_request(botocore_stubber, reads[0])[2])
+        elsewhere = AWSPreparedRequest("GET", "https://example.com/", {}, b"", stream_output=False)
+        assert patches._process_request(botocore_stubber, elsewhere) is None
+        unknown = AWSPreparedRequest("GET", "https://nothing.us-east-1.amazonaws.com/", {}, b"", stream_output=False)
+        assert patches._process_request(botocore_stubber, unknown)[0] == 404
+
+
+def test_a_kept_condition_expression_still_sees_each_write_its_own_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ConditionExpressionParser, "parse", patches._parse_condition)
+    monkeypatch.setattr(patches, "_parsed_conditions", {})
+    with mock_aws():
+        table = boto3.resource("dynamodb", region_name="us-east-1").create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        new_only = {"ConditionExpression": "attribute_not_exists(k)"}
+        table.put_item(Item={"k": "a", "status": "OPEN"}, **new_only)
+        with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+            table.put_item(Item={"k": "a", "status": "OPEN"}, **new_only)
+        table.put_item(Item={"k": "b", "status": "OPEN"}, **new_only)
+
+        def close_if(status: str) -> None:
+            table.put_item(
+                Item={"k": "a", "status": "CLOSED"},
+                ConditionExpression="#s = :expected",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":expected": status},
+            )
+
+        with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+            close_if("PAID")
+        close_if("OPEN")
+        assert table.get_item(Key={"k": "a"})["Item"]["status"] == "CLOSED"
+        # Names a kept parse found are still checked against those the request declares, every time.
+        for _ in range(2):
+            with pytest.raises(ClientError, match=re.escape("unused in expressions: keys: {#unused}")):
+                table.put_item(Item={"k": "c"}, **new_only, ExpressionAttributeNames={"#unused": "x"})
+        # One kept parse per expression, names and values: the two statuses are two entries.
+        assert len(patches._parsed_conditions) == 4
+
+
+def test_sending_a_message_does_not_count_the_queue_and_its_counts_stay_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(SQSBackend, "send_message", patches._send_message)
+    for name, index in (
+        ("approximate_number_of_messages", 0),
+        ("approximate_number_of_messages_not_visible", 1),
+        ("approximate_number_of_messages_delayed", 2),
+    ):
+        monkeypatch.setattr(Queue, name, property(lambda queue, i=index: patches._counts_outside_send(queue)[i]))
+    counted: list[int] = []
+    original_counts = patches._counts
+    monkeypatch.setattr(patches, "_counts", lambda queue: counted.append(1) or original_counts(queue))
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        for i in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=str(i))
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        assert counted == []
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "2"
+        assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+        assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+        assert counted
+
+
+def test_integration_clients_get_moto_s_answers_and_errors_as_a_normal_client_does() -> None:
+    with mock_aws():
+        normal = boto3.client("dynamodb", region_name="us-east-1")
+        normal.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        integration = patches._integration_client("us-east-1", "dynamodb")
+        assert isinstance(integration._endpoint, patches._InProcessEndpoint)
+        put = {"TableName": "t", "Item": {"k": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(k)"}
+        assert integration.put_item(**put)["ResponseMetadata"]["HTTPStatusCode"] == 200
+        errors = []
+        for client in (integration, normal):
+            with pytest.raises(client.exceptions.ConditionalCheckFailedException) as raised:
+                client.put_item(**put)
+            errors.append((raised.value.response["Error"], raised.value.response["ResponseMetadata"]["HTTPStatusCode"]))
+        assert errors[0] == errors[1]
+        assert integration.get_item(TableName="t", Key={"k": {"S": "a"}})["Item"] == {"k": {"S": "a"}}
+
+
+def test_start_execution_finds_an_execution_of_the_same_name_as_moto_s_scan_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert parameters(patches._original_execution_named) == ["self", "name", "execution_input"]
+    monkeypatch.setattr(sfn_models.StateMachine, "_handle_name_input_idempotency", patches._execution_named)
+    with mock_aws():
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        machine = sfn.create_state_machine(
+            name="m",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/r",
+        )["stateMachineArn"]
+
+        def start(name: str, document: str = "{}") -> str:
+            return str(sfn.start_execution(stateMachineArn=machine, name=name, input=document)["executionArn"])
+
+        first = start("order-1")
+        for i in range(2, 50):
+            start(f"order-{i}")
+        assert start("order-1") == first  # same name, same input, still running: the same execution
+        with pytest.raises(sfn.exceptions.ExecutionAlreadyExists, match="order-1"):
+            start("order-1", '{"other": 1}')
+        sfn.stop_execution(executionArn=first)
+        with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
+            start("order-1")
+        assert start("order-50") != first

@@ -61,6 +61,7 @@ class EmulatedStack:
         self.faults.register(self.application_session.events)
         self._saved_default_session: boto3.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
+        self._gc_threshold = gc.get_threshold()
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
     def __enter__(self) -> EmulatedStack:
@@ -78,9 +79,13 @@ class EmulatedStack:
         # the emulator: keep the garbage collector from scanning it again and again during a run.
         gc.collect()
         gc.freeze()
+        # A run allocates and drops thousands of objects per order: collecting young objects every
+        # 10,000 allocations rather than 700 halves the collector's time (measured).
+        gc.set_threshold(10_000, *self._gc_threshold[1:])
         return self
 
     def __exit__(self, *exc: object) -> None:
+        gc.set_threshold(*self._gc_threshold)
         gc.unfreeze()
         boto3.DEFAULT_SESSION = self._saved_default_session
         self.runtime.__exit__()

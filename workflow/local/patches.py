@@ -33,6 +33,15 @@ fills a gap between moto and AWS that the local mode depends on:
   JSON values with a JSON-only copier (anything else still goes to `copy.deepcopy`).
 - moto invokes an SQS event source mapping inside SendMessage, one message at a time and ignoring
   partial batch responses: detach it, so `workflow.local.poller` can play Lambda's poller.
+- StartExecution looks for an execution of the same name by scanning every execution of the
+  state machine: index them by name.
+- moto's request stubber searches every service's URL patterns, then the service's URL table, for
+  every request: find each URL's handler once.
+- moto's DynamoDB parses a condition expression twice per write: keep each parsed expression.
+- moto's SendMessage counts every message on the queue three times, for counts it never reads:
+  do not count inside SendMessage.
+- The interpreter's integration calls go through botocore's full HTTP pipeline of events to reach
+  moto in the same process: hand their requests to moto's stubber directly.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import string
 import sys
 import threading
@@ -54,19 +64,28 @@ import jsonpath_ng
 import jsonpath_ng.ext
 import moto
 from botocore import UNSIGNED
+from botocore.awsrequest import AWSResponse, create_request_object
 from botocore.config import Config
+from botocore.response import StreamingBody
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from moto import backend_index
+from moto import backend_index, backends
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core import botocore_stubber as stubber_module
 from moto.core import responses as core_responses
 from moto.core import utils as core_utils
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.common_models import CloudFormationModel
-from moto.core.exceptions import JsonRESTError
+from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+from moto.core.exceptions import HTTPException, JsonRESTError, ServiceNotWhitelisted
+from moto.core.models import botocore_stubber
+from moto.core.request import normalize_request
 from moto.core.serialize import AttributePickerContext, ResponseSerializer, XFormedAttributePicker
-from moto.core.utils import get_service_model
+from moto.core.utils import get_equivalent_url_in_aws_domain, get_service_model
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.moto_api import recorder
 from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.moto_random import HEX_CHARS, MotoRandom
 from moto.sns import models as sns_models
@@ -75,6 +94,7 @@ from moto.sqs import models as sqs_models
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 from moto.ssm.models import Parameter, ssm_backends
 from moto.stepfunctions import models as sfn_models
+from moto.stepfunctions.exceptions import ExecutionAlreadyExists
 from moto.stepfunctions.parser import utils as sfn_utils
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
@@ -123,6 +143,10 @@ _original_backend_item = BackendDict.__getitem__
 _original_get_value = ResponseSerializer.get_value
 _original_evaluate_with_timeout = execute_state.ExecutionState._evaluate_with_timeout
 _original_private_key = sns_models.Subscription.private_key
+_original_process_request = stubber_module.BotocoreStubber.process_request
+_original_condition_parse = ConditionExpressionParser.parse
+_original_send_message = SQSBackend.send_message
+_original_execution_named = sfn_models.StateMachine._handle_name_input_idempotency
 _executions: dict[str, Execution] = {}
 
 
@@ -142,11 +166,13 @@ def install(runtime: LambdaRuntime, time_scale: float) -> None:
     # Integration clients and executions belong to one emulated stack (and its fault injector).
     _clients.clear()
     _executions.clear()
+    _executions_by_name.clear()
     if _state.installed:
         return
     _patch_lambda()
     _patch_request_handling()
     _patch_sqs()
+    _patch_dynamodb()
     _patch_sns()
     _patch_sleeps()
     _patch_execution_caches()
@@ -238,13 +264,66 @@ def _visible_messages(queue: Any) -> list[Any]:
     return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
 
 
+_sending = threading.local()
+
+
+def _counts_outside_send(queue: Any) -> tuple[int, int, int]:
+    # SendMessage builds the queue's whole attribute map to read ContentBasedDeduplication from it:
+    # the counts in that map are never read, and counting scans every message on the queue.
+    return (0, 0, 0) if getattr(_sending, "active", False) else _counts(queue)
+
+
+def _send_message(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
+    _sending.active = True
+    try:
+        return _original_send_message(self, *args, **kwargs)
+    finally:
+        _sending.active = False
+
+
 def _patch_sqs() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _retained
+    SQSBackend.send_message = _send_message
     sqs_models.unix_time_millis = _now_millis
     Queue.messages = property(_visible_messages)
-    Queue.approximate_number_of_messages = property(lambda self: _counts(self)[0])
-    Queue.approximate_number_of_messages_not_visible = property(lambda self: _counts(self)[1])
-    Queue.approximate_number_of_messages_delayed = property(lambda self: _counts(self)[2])
+    Queue.approximate_number_of_messages = property(lambda self: _counts_outside_send(self)[0])
+    Queue.approximate_number_of_messages_not_visible = property(lambda self: _counts_outside_send(self)[1])
+    Queue.approximate_number_of_messages_delayed = property(lambda self: _counts_outside_send(self)[2])
+
+
+# --- DynamoDB: each condition expression parsed once ------------------------------------------
+
+_parsed_conditions: dict[tuple[Any, str, str], tuple[Any, list[str], list[str]]] = {}
+
+
+def _parse_condition(self: ConditionExpressionParser) -> Any:
+    """moto parses a PutItem's condition twice (to validate it, then to apply it), and again for every item.
+
+    The tree depends only on the expression and its names and values, and evaluating it reads the item
+    without changing the tree, so it is kept, with the names and values the parse found.
+    """
+    try:
+        key = (
+            self.condition_expression,
+            json.dumps(self.expression_attribute_names, sort_keys=True),
+            json.dumps(self.expression_attribute_values, sort_keys=True),
+        )
+    except TypeError:  # a value JSON cannot spell (bytes): not worth keeping
+        return _original_condition_parse(self)
+    if key not in _parsed_conditions:
+        tree = _original_condition_parse(self)  # an invalid expression raises here, and is not kept
+        if len(_parsed_conditions) > 4096:
+            _parsed_conditions.clear()
+        _parsed_conditions[key] = (tree, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+        return tree
+    tree, names, values = _parsed_conditions[key]
+    self.expr_attr_names_found.extend(names)
+    self.expr_attr_values_found.extend(values)
+    return tree
+
+
+def _patch_dynamodb() -> None:
+    ConditionExpressionParser.parse = _parse_condition
 
 
 # --- Request handling: memoized pure helpers ------------------------------------------------
@@ -313,7 +392,59 @@ def _member_of_dict(self: ResponseSerializer, value: Any, key: str, shape: Any) 
     return None
 
 
+_routes: dict[str, Any] = {}
+_PASS_THROUGH = object()
+
+
+def _find_route(clean_url: str) -> Any:
+    """moto's search for a URL's handler: the service whose pattern matches, then that backend's URL table."""
+    for service, pattern in backend_index.backend_url_patterns:
+        if not pattern.match(clean_url):
+            continue
+        if passthrough_service(service):
+            return _PASS_THROUGH
+        if not service_whitelisted(service):
+            raise ServiceNotWhitelisted(service)
+        backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+        if isinstance(backend_dict, BackendDict):
+            regions = backend_dict[DEFAULT_ACCOUNT_ID]
+            backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+        else:
+            backend = backend_dict["global"]
+        for url, method_to_execute in backend.urls.items():
+            if re.compile(url).match(clean_url):
+                return method_to_execute
+        return None
+    return None
+
+
+def _process_request(self: Any, request: Any) -> Any:
+    """moto's stubber, with the handler for each URL found once rather than on every request."""
+    parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
+    clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+    if passthrough_url(clean_url):
+        return None
+    if clean_url not in _routes:
+        _routes[clean_url] = _find_route(clean_url)
+    method_to_execute = _routes[clean_url]
+    if method_to_execute is _PASS_THROUGH:
+        return None
+    if method_to_execute is None:
+        return (404, {}, "Not yet implemented") if _AWS_URL.match(clean_url) else None
+    normalized_request = normalize_request(request)
+    try:
+        recorder._record_request(normalized_request)
+        return method_to_execute(normalized_request, normalized_request.raw_url, normalized_request.headers)
+    except HTTPException as e:
+        return e.code, e.get_headers(), e.get_body()
+
+
+_AWS_URL = re.compile(r"https?://.+\.amazonaws.com/.*")
+
+
 def _patch_request_handling() -> None:
+    _routes.clear()
+    stubber_module.BotocoreStubber.process_request = _process_request
     BackendDict.__getitem__ = _account_backends
     ResponseSerializer.get_value = _member_of_dict
     patterns = backend_index.backend_url_patterns
@@ -421,8 +552,9 @@ def _cached_boto_client_for(region: str, service: str, state_credentials: Any = 
 
 
 def _integration_client(region: str, service: str) -> Any:
-    """As moto builds it, but unsigned: the emulator ignores signatures, and signing is most of a call's cost."""
-    return boto3.client(
+    """As moto builds it, but unsigned (the emulator ignores signatures, and signing is most of a call's
+    cost), and with its requests handed to the emulator in-process."""
+    client = boto3.client(
         service,
         region_name=region,
         config=Config(
@@ -431,6 +563,37 @@ def _integration_client(region: str, service: str) -> Any:
             retries={"max_attempts": 0, "total_max_attempts": 1},
         ),
     )
+    client._endpoint = _InProcessEndpoint(client._endpoint)
+    return client
+
+
+class _InProcessEndpoint:
+    """A client's endpoint that gives each request straight to moto's stubber.
+
+    botocore's endpoint would emit request-created, before-send (where moto answers), needs-retry and
+    response-received for every call: the interpreter's clients never retry (the definition's Retry
+    does that), nobody else listens to those events here, and the events cost more than moto's answer.
+    The request and response still go through botocore's serializer and parser and moto's own handling.
+    """
+
+    def __init__(self, endpoint: Any) -> None:
+        self.host = endpoint.host
+        self._parsers = endpoint._response_parser_factory
+
+    def make_request(self, operation_model: Any, request_dict: dict[str, Any]) -> tuple[Any, Any]:
+        request = create_request_object(request_dict).prepare()
+        answer = botocore_stubber.process_request(request)
+        if answer is None:
+            raise RuntimeError(f"no emulated service answers {request.url}")
+        status, headers, body = answer
+        http = AWSResponse(request.url, status, headers, stubber_module.MockRawResponse(body))
+        response = {"headers": http.headers, "status_code": status, "context": request_dict["context"]}
+        if status < 300 and operation_model.has_streaming_output:
+            response["body"] = StreamingBody(http.raw, http.headers.get("content-length"))
+        else:
+            response["body"] = http.content
+        parser = self._parsers.create_parser(operation_model.metadata["protocol"])
+        return http, parser.parse(response, operation_model.output_shape)
 
 
 def _start_with_completion_event(self: Execution) -> None:
@@ -531,6 +694,7 @@ def _patch_execution_caches() -> None:
             module.boto_client_for = _cached_boto_client_for
     Execution.start = _start_with_completion_event
     BaseExecutionWorkerCommunication.terminated = _terminated_and_signal
+    sfn_models.StateMachine._handle_name_input_idempotency = _execution_named
 
 
 def _interpreter_modules() -> list[types.ModuleType]:
@@ -547,6 +711,29 @@ def _interpreter_modules() -> list[types.ModuleType]:
         except ImportError:  # a few LocalStack leftovers moto never imports
             continue
     return found
+
+
+# Per state machine: its executions list (kept, so its id is not reused), an index of it by name,
+# and how many of its executions are indexed. Not on the state machine itself: StartExecution
+# deep-copies the state machine, and executions cannot be copied.
+_executions_by_name: dict[int, tuple[list[Any], dict[str, Any], int]] = {}
+
+
+def _execution_named(self: sfn_models.StateMachine, name: str, execution_input: str) -> Any:
+    """moto's idempotency check for StartExecution, by an index rather than a scan of every execution."""
+    executions = self.executions
+    kept, index, indexed = _executions_by_name.get(id(executions), (executions, {}, 0))
+    if kept is not executions or indexed > len(executions):
+        index, indexed = {}, 0
+    for execution in executions[indexed:]:
+        index.setdefault(execution.name, execution)  # the first of a name, as moto's scan finds it
+    _executions_by_name[id(executions)] = (executions, index, len(executions))
+    execution = index.get(name)
+    if execution is None:
+        return None
+    if execution_input == execution.execution_input and execution.status == "RUNNING":
+        return execution
+    raise ExecutionAlreadyExists("Execution Already Exists: '" + execution.execution_arn + "'")
 
 
 def wait_for_execution(execution_arn: str, timeout: float) -> str:
