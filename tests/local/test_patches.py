@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,6 +23,7 @@ from moto import mock_aws
 from moto.cloudformation import parsing
 from moto.core.base_backend import BackendDict
 from moto.core.models import botocore_stubber
+from moto.core.request import Request
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.core.utils import get_service_model
 from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -36,7 +38,9 @@ from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Time
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.utils import boto_client
 
-from workflow.local import patches
+from tests.orders import order
+from workflow.local import patches, run
+from workflow.local.emulator import EmulatedStack
 from workflow.local.runtime import LambdaRuntime
 
 
@@ -337,3 +341,51 @@ def test_start_execution_finds_an_execution_of_the_same_name_as_moto_s_scan_does
         with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
             start("order-1")
         assert start("order-50") != first
+
+
+def _environ(request: Any) -> dict[str, Any]:
+    environ = dict(request.environ)
+    environ["wsgi.input"] = environ["wsgi.input"].read()
+    del environ["werkzeug.request"]  # the request object itself
+    return environ
+
+
+def test_requests_are_built_with_the_environ_werkzeug_builds(assembly: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request a local run makes (deploying, sending, polling, the workflow, reading back)."""
+    seen: list[tuple[Any, ...]] = []
+    patched = Request.from_primitives.__func__  # type: ignore[attr-defined]
+
+    def recording(cls: type[Request], method: str, url: str, headers: Any, body: Any = None) -> Request:
+        seen.append((method, url, dict(headers), body))
+        return patched(cls, method, url, headers, body)
+
+    with EmulatedStack(assembly, time_scale=0.0001) as stack:
+        monkeypatch.setattr(Request, "from_primitives", classmethod(recording))
+        report = run.run(stack, [order("ord-environ"), "not json"])
+    assert report["summary"]["accepted"] == 1
+    assert {url.split("/")[2].split(".")[0] for _, url, _, _ in seen} >= {"sqs", "lambda", "states", "dynamodb", "sns"}
+    for method, url, headers, body in seen:
+        built = patches._request_from_primitives(Request, method, url, headers, body)
+        original = patches._original_from_primitives(method, url, headers, body)
+        assert _environ(built) == _environ(original), url
+
+
+def test_deleting_a_message_by_any_of_its_receipt_handles_as_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = inspect.getsource(patches._original_delete_message)
+    assert "message.had_receipt_handle(receipt_handle)" in source
+    assert "self.deleted_messages.update(message.all_receipt_handles)" in source
+    monkeypatch.setattr(Queue, "delete_message", patches._delete_message)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+        for body in ("a", "b"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+        again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]  # new handles, same messages
+        stale = next(m["ReceiptHandle"] for m in first if m["Body"] == "a")
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=stale)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=next(m["ReceiptHandle"] for m in again if m["Body"] == "a"))
+        with pytest.raises(ClientError, match="ReceiptHandleIsInvalid"):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
+        left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+        assert [m["Body"] for m in left] == ["b"]

@@ -37,7 +37,10 @@ fills a gap between moto and AWS that the local mode depends on:
   state machine: index them by name.
 - moto's request stubber searches every service's URL patterns, then the service's URL table, for
   every request: find each URL's handler once.
+- moto builds each request's WSGI environ with werkzeug's general-purpose EnvironBuilder: build
+  the same environ directly.
 - moto's DynamoDB parses a condition expression twice per write: keep each parsed expression.
+- moto's DeleteMessage scans the queue twice, listing every message's receipt handles: once.
 - moto's SendMessage counts every message on the queue three times, for counts it never reads:
   do not count inside SendMessage.
 - The interpreter's integration calls go through botocore's full HTTP pipeline of events to reach
@@ -57,7 +60,9 @@ import time
 import types
 import warnings
 from collections.abc import Callable
+from io import BytesIO
 from typing import Any, ClassVar
+from urllib.parse import unquote, urlparse, urlsplit
 
 import boto3
 import jsonpath_ng
@@ -81,7 +86,13 @@ from moto.core.common_models import CloudFormationModel
 from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
 from moto.core.exceptions import HTTPException, JsonRESTError, ServiceNotWhitelisted
 from moto.core.models import botocore_stubber
-from moto.core.request import normalize_request
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    AwsChunkedWrapper,
+    Request,
+    normalize_request,
+    should_preserve_original_header_name,
+)
 from moto.core.serialize import AttributePickerContext, ResponseSerializer, XFormedAttributePicker
 from moto.core.utils import get_equivalent_url_in_aws_domain, get_service_model
 from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -91,6 +102,7 @@ from moto.moto_api._internal.moto_random import HEX_CHARS, MotoRandom
 from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
 from moto.sqs import models as sqs_models
+from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 from moto.ssm.models import Parameter, ssm_backends
 from moto.stepfunctions import models as sfn_models
@@ -106,6 +118,7 @@ from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from werkzeug.urls import iri_to_uri
 
 from workflow.local.runtime import FunctionSpec, LambdaRuntime, LambdaServiceError
 
@@ -145,7 +158,9 @@ _original_evaluate_with_timeout = execute_state.ExecutionState._evaluate_with_ti
 _original_private_key = sns_models.Subscription.private_key
 _original_process_request = stubber_module.BotocoreStubber.process_request
 _original_condition_parse = ConditionExpressionParser.parse
+_original_from_primitives = Request.from_primitives
 _original_send_message = SQSBackend.send_message
+_original_delete_message = Queue.delete_message
 _original_execution_named = sfn_models.StateMachine._handle_name_input_idempotency
 _executions: dict[str, Execution] = {}
 
@@ -281,8 +296,27 @@ def _send_message(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
         _sending.active = False
 
 
+def _delete_message(self: Queue, receipt_handle: str) -> None:
+    """moto's DeleteMessage in one pass: it scans the queue twice, building every message's list of
+    receipt handles each time."""
+    if receipt_handle in self.deleted_messages:
+        return  # already deleted: deleting again is fine
+    kept: list[Any] = []
+    deleted: list[Any] = []
+    for message in self._messages:
+        had = message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles
+        (deleted if had else kept).append(message)
+    if not deleted:
+        raise ReceiptHandleIsInvalid()
+    for message in deleted:
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(message.all_receipt_handles)
+    self._messages = kept
+
+
 def _patch_sqs() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _retained
+    Queue.delete_message = _delete_message
     SQSBackend.send_message = _send_message
     sqs_models.unix_time_millis = _now_millis
     Queue.messages = property(_visible_messages)
@@ -439,12 +473,75 @@ def _process_request(self: Any, request: Any) -> Any:
         return e.code, e.get_headers(), e.get_body()
 
 
+def _request_from_primitives(cls: type[Request], method: str, url: str, headers: Any, body: Any = None) -> Request:
+    """moto's request from botocore's parts, with the WSGI environ werkzeug's EnvironBuilder would build,
+    written out: the builder's general machinery (forms, files, header objects) costs more than the request.
+    Anything unusual (a chunked body, header names that must keep their spelling) goes to the original.
+    """
+    items = [
+        (key, value.decode("utf-8") if isinstance(value, bytes) else value)
+        for key, value in headers.items()
+        if key.lower() != "transfer-encoding"
+    ]
+    data = b"" if body is None else body
+    unusual = isinstance(body, AwsChunkedWrapper) or hasattr(body, "read") or not isinstance(data, bytes | str)
+    if unusual or any(should_preserve_original_header_name(key) for key, _ in items):
+        return _original_from_primitives(method, url, headers, body)
+    data = data.encode() if isinstance(data, str) else data
+    parsed = urlparse(url)
+    scheme, host, _, _, _ = urlsplit(iri_to_uri(f"{parsed.scheme}://{parsed.netloc}"))
+    content_type = None
+    combined: dict[str, list[str]] = {}
+    for key, value in items:
+        name = key.lower()
+        if name == "content-type":
+            content_type = value if content_type is None else content_type
+        elif name != "content-length":
+            combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+    server, has_port, port = host.partition(":")
+    raw_uri = _latin1(parsed.path)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": _latin1(unquote(iri_to_uri(urlsplit(parsed.path).path))),
+        "QUERY_STRING": _latin1(parsed.query),
+        "REQUEST_URI": raw_uri,
+        "RAW_URI": raw_uri,
+        "SERVER_NAME": server,
+        "SERVER_PORT": port if has_port and port.isdigit() else "443" if scheme == "https" else "80",
+        "HTTP_HOST": host,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": BytesIO(data),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if content_type is not None:
+        if not data and content_type.startswith("multipart/form-data"):
+            return _original_from_primitives(method, url, headers, body)  # the builder writes an empty form
+        environ["CONTENT_TYPE"] = content_type
+    # The builder sets a length for a body, or for an empty form; moto then defaults it to "0".
+    environ["CONTENT_LENGTH"] = str(len(data))
+    environ.update((key, ", ".join(values)) for key, values in combined.items())
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {}
+    return cls(environ)
+
+
+def _latin1(text: str) -> str:
+    """WSGI carries text as latin-1 decoded bytes (PEP 3333)."""
+    return text.encode("utf-8").decode("latin1")
+
+
 _AWS_URL = re.compile(r"https?://.+\.amazonaws.com/.*")
 
 
 def _patch_request_handling() -> None:
     _routes.clear()
     stubber_module.BotocoreStubber.process_request = _process_request
+    Request.from_primitives = classmethod(_request_from_primitives)
     BackendDict.__getitem__ = _account_backends
     ResponseSerializer.get_value = _member_of_dict
     patterns = backend_index.backend_url_patterns
