@@ -187,6 +187,15 @@ def test_patched_request_routing_condition_parsing_and_send_internals_keep_their
     assert "self._endpoint.make_request(operation_model, request_dict)" in inspect.getsource(
         botocore.client.BaseClient._make_request
     )
+    # What the integration clients' call path keeps of botocore's.
+    calling = inspect.getsource(botocore.client.BaseClient._make_api_call)
+    for step in (
+        "self._emit_api_params(",
+        "f'before-call.{service_id}.{operation_name}'",
+        "self._make_request(",
+        "self.exceptions.from_code(error_code)",
+    ):
+        assert step in calling, step
 
 
 def _captured_requests(calls: dict[str, Any]) -> list[Any]:

@@ -43,8 +43,9 @@ fills a gap between moto and AWS that the local mode depends on:
 - moto's DeleteMessage scans the queue twice, listing every message's receipt handles: once.
 - moto's SendMessage counts every message on the queue three times, for counts it never reads:
   do not count inside SendMessage.
-- The interpreter's integration calls go through botocore's full HTTP pipeline of events to reach
-  moto in the same process: hand their requests to moto's stubber directly.
+- The interpreter's integration calls go through botocore's full pipeline of events, endpoint rules
+  and retries to reach moto in the same process: serialize them, let `before-call` hooks (fault
+  injection) see them, and hand them to moto's stubber directly.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ import jsonpath_ng
 import jsonpath_ng.ext
 import moto
 from botocore import UNSIGNED
-from botocore.awsrequest import AWSResponse, create_request_object
+from botocore.awsrequest import AWSResponse, create_request_object, prepare_request_dict
 from botocore.config import Config
 from botocore.response import StreamingBody
 from cryptography import x509
@@ -661,7 +662,32 @@ def _integration_client(region: str, service: str) -> Any:
         ),
     )
     client._endpoint = _InProcessEndpoint(client._endpoint)
+    client._make_api_call = functools.partial(_integration_call, client, client._user_agent_creator.to_string())
     return client
+
+
+def _integration_call(client: Any, user_agent: str, operation_name: str, api_params: dict[str, Any]) -> Any:
+    """botocore's `_make_api_call`, reduced to what an integration call uses: parameter events,
+    serialize, `before-call` (where faults are injected), send, parse, raise the modelled error.
+    Left out: endpoint rules (one fixed endpoint per client) and `after-call` (only the SDK's retry
+    accounting listens, and these clients do not retry)."""
+    model = client.meta.service_model.operation_model(operation_name)
+    context: dict[str, Any] = {"client_region": client.meta.region_name, "client_config": client.meta.config}
+    api_params = client._emit_api_params(api_params=api_params, operation_model=model, context=context)
+    request_dict = client._serializer.serialize_to_request(api_params, model)
+    prepare_request_dict(request_dict, endpoint_url=client.meta.endpoint_url, user_agent=user_agent, context=context)
+    service_id = client.meta.service_model.service_id.hyphenize()
+    _, injected = client.meta.events.emit_until_response(
+        f"before-call.{service_id}.{operation_name}",
+        model=model,
+        params=request_dict,
+        request_signer=client._request_signer,
+        context=context,
+    )
+    http, parsed = injected if injected is not None else client._endpoint.make_request(model, request_dict)
+    if http.status_code >= 300:
+        raise client.exceptions.from_code(parsed.get("Error", {}).get("Code"))(parsed, operation_name)
+    return parsed
 
 
 class _InProcessEndpoint:
