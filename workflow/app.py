@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ def build_app(*, local: bool = False, outdir: str | None = None, context: dict[s
 
 def synthesize(outdir: str | Path, *, local: bool = False, context: dict[str, str] | None = None) -> dict[str, Any]:
     """Synthesize into `outdir` (cdk-nag runs, as on every synth) and return the stack's template."""
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     assembly = build_app(local=local, outdir=str(outdir), context=context).synth()
     template: dict[str, Any] = assembly.get_stack_by_name(config.STACK_NAME).template
     return template
