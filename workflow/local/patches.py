@@ -449,7 +449,7 @@ def _find_route(clean_url: str) -> Any:
         for url, method_to_execute in backend.urls.items():
             if re.compile(url).match(clean_url):
                 return method_to_execute
-        return None
+        # No URL of that service matched: moto goes on to the next service whose pattern matches.
     return None
 
 
