@@ -184,8 +184,9 @@ def test_patched_request_routing_condition_parsing_and_send_internals_keep_their
     sending = inspect.getsource(patches._original_send_message)
     assert sending.count(".attributes") == 1
     assert 'queue.attributes.get("ContentBasedDeduplication")' in sending
-    assert "self._endpoint.make_request(operation_model, request_dict)" in inspect.getsource(
-        botocore.client.BaseClient._make_request
+    # An integration client's own `_make_api_call` is what its operation methods call.
+    assert "self._make_api_call(operation_name, kwargs)" in inspect.getsource(
+        botocore.client.ClientCreator._create_api_method
     )
     # What the integration clients' call path keeps of botocore's.
     calling = inspect.getsource(botocore.client.BaseClient._make_api_call)
