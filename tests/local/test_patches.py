@@ -239,16 +239,21 @@ def test_routing_each_url_once_answers_as_moto_routes_every_request() -> None:
         assert patches._process_request(botocore_stubber, unknown)[0] == 404
 
 
+def _table_keyed_by_k() -> str:
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return "t"
+
+
 def test_a_kept_condition_expression_still_sees_each_write_its_own_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ConditionExpressionParser, "parse", patches._parse_condition)
     monkeypatch.setattr(patches, "_parsed_conditions", {})
     with mock_aws():
-        table = boto3.resource("dynamodb", region_name="us-east-1").create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = boto3.resource("dynamodb", region_name="us-east-1").Table(_table_keyed_by_k())
         new_only = {"ConditionExpression": "attribute_not_exists(k)"}
         table.put_item(Item={"k": "a", "status": "OPEN"}, **new_only)
         with pytest.raises(ClientError, match="ConditionalCheckFailed"):
@@ -305,13 +310,8 @@ def test_sending_a_message_does_not_count_the_queue_and_its_counts_stay_right(
 
 def test_integration_clients_get_moto_s_answers_and_errors_as_a_normal_client_does() -> None:
     with mock_aws():
+        _table_keyed_by_k()
         normal = boto3.client("dynamodb", region_name="us-east-1")
-        normal.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
         integration = patches._integration_client("us-east-1", "dynamodb")
         assert isinstance(integration._endpoint, patches._InProcessEndpoint)
         put = {"TableName": "t", "Item": {"k": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(k)"}

@@ -429,6 +429,7 @@ def _member_of_dict(self: ResponseSerializer, value: Any, key: str, shape: Any) 
 
 _routes: dict[str, Any] = {}
 _PASS_THROUGH = object()
+_AWS_URL = re.compile(r"https?://.+\.amazonaws.com/.*")
 
 
 def _find_route(clean_url: str) -> Any:
@@ -534,9 +535,6 @@ def _request_from_primitives(cls: type[Request], method: str, url: str, headers:
 def _latin1(text: str) -> str:
     """WSGI carries text as latin-1 decoded bytes (PEP 3333)."""
     return text.encode("utf-8").decode("latin1")
-
-
-_AWS_URL = re.compile(r"https?://.+\.amazonaws.com/.*")
 
 
 def _patch_request_handling() -> None:
