@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from moto.core.serialize import ResponseSerializer
 
 from tests.orders import order
-from workflow.local import patches
 from workflow.local.emulator import EmulatedStack
+from workflow.local.patches.speed import requests as patched_requests
 from workflow.local.run import drain_queue, run
 
 
@@ -85,7 +85,7 @@ def test_responses_read_from_dicts_are_what_moto_itself_would_serialize(
         return [_without_request_ids(response) for response in read]
 
     patched = responses()
-    monkeypatch.setattr(ResponseSerializer, "get_value", patches._original_get_value)
+    monkeypatch.setattr(ResponseSerializer, "get_value", patched_requests._original_get_value)
     assert responses() == patched
     assert len(patched) == 5
 

@@ -1,8 +1,8 @@
 """An in-process Lambda runtime: runs the deployed handler code with its environment and a context.
 
-It knows nothing of moto: `workflow.local.patches` hands it each invocation. An exception becomes the
-payload the Lambda runtime returns (`errorType`, `errorMessage`, `stackTrace`), so the state machine's
-Retry/Catch and the event source mapping see what they would see on AWS.
+It knows nothing of moto: `workflow.local.patches.fidelity.lambda_` hands it each invocation. An
+exception becomes the payload the Lambda runtime returns (`errorType`, `errorMessage`, `stackTrace`),
+so the state machine's Retry/Catch and the event source mapping see what they would see on AWS.
 """
 
 from __future__ import annotations

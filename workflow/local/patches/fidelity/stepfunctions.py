@@ -1,0 +1,33 @@
+# mypy: disable-error-code="method-assign,assignment,attr-defined"
+# (This module assigns to moto's classes on purpose: that is what a patch is.)
+"""Step Functions: Retry back-off and Wait states wait on the run's time scale (`orders local run --time-scale`)."""
+
+from __future__ import annotations
+
+import time
+import types
+from typing import Any
+
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+from workflow.local.patches.state import scaled
+
+# Kept to check, in tests, that what is replaced still has the shape the replacements assume.
+_original_wait_interval = WaitFunction._wait_interval
+_original_retrier_time = retrier_decl.time
+
+
+def _scaled_sleep(seconds: float) -> None:
+    time.sleep(scaled(seconds))
+
+
+def _scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+    # The original re-waits until whole seconds have passed, so it is replaced, not wrapped.
+    if wait_seconds > 0:
+        env.program_state_event.wait(scaled(wait_seconds))
+
+
+def install() -> None:
+    retrier_decl.time = types.SimpleNamespace(sleep=_scaled_sleep)
+    WaitFunction._wait_interval = _scaled_wait_interval
