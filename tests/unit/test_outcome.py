@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from order_contract.body import ORDER_ID_PATTERN
-from order_validation.outcome import ValidationRequest, build_outcome
+from order_validation.outcome import MAX_STORED_BODY_BYTES, ValidationRequest, build_outcome
 from order_validation.rules import (
     MAX_ITEMS,
     MAX_QUANTITY,
@@ -55,9 +55,13 @@ def assert_sns_accepts(subject: str) -> None:
 
 
 def request(key: str) -> ValidationRequest:
+    return request_with_body(key, "{}")
+
+
+def request_with_body(key: str, body: str) -> ValidationRequest:
     return ValidationRequest.model_validate(
         {
-            "message": {"orderKey": key, "messageId": "m-1", "bodyBytes": 2, "body": "{}"},
+            "message": {"orderKey": key, "messageId": "m-1", "bodyBytes": len(body.encode()), "body": body},
             "executionId": "arn:aws:states:us-east-1:123456789012:execution:OrderProcessor-Orders:x",
             "receivedAt": "2026-11-27T10:00:00.000Z",
         }
@@ -123,3 +127,35 @@ def test_every_rejected_subject_is_one_sns_accepts_and_names_the_order_and_outco
 def test_a_key_that_fits_is_shown_whole(key: str) -> None:
     """Every orderId and every `msg-` key of today's SQS message ids (UUIDs) appears in full for a rejection."""
     assert subject_of(key, Rejection(reasons=("body: not valid JSON",))) == f"Order {key} rejected: 1 problem"
+
+
+def test_the_largest_outcome_the_validator_returns_fits_in_a_state() -> None:
+    """ValidateOrder's result becomes the state (256 KiB of UTF-8 JSON; "Step Functions service quotas",
+    https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): the largest one fits with room.
+
+    The largest: a rejection breaking every rule it can (each of 100 items in its 3 fields, the order's
+    own fields), whose body is kept in the record (up to MAX_STORED_BODY_BYTES) and written with the
+    characters that grow most when the state escapes them (a quote and a backslash take 2 bytes in the
+    body and 4 in the state; SQS accepts no control character but tab, line feed and carriage return).
+    """
+    broken_item = {"sku": "no spaces allowed", "quantity": 0, "unitPrice": "-1"}
+    document = {
+        "orderId": "not valid!",
+        "customer": {"id": " ", "email": "nope", "name": "n" * 201},
+        "items": [broken_item] * MAX_ITEMS,
+        "currency": "euro",
+        "createdAt": "yesterday",
+        "padding": "",
+    }
+    growing = '"\\\t'  # 6 bytes in the body, 12 in the state
+    document["padding"] = growing * ((MAX_STORED_BODY_BYTES - len(json.dumps(document))) // 6)
+    body = json.dumps(document)
+    assert MAX_STORED_BODY_BYTES - 6 < len(body.encode()) <= MAX_STORED_BODY_BYTES
+    result = validate_body(body)
+    assert isinstance(result, Rejection) and len(result.reasons) == 3 * MAX_ITEMS + 6
+
+    outcome = build_outcome(request_with_body("not valid!", body), result, NOW)
+
+    assert outcome["record"]["body"] == {"S": body}
+    state_bytes = len(json.dumps(outcome, ensure_ascii=False).encode())
+    assert state_bytes < 0.9 * 256 * 1024, state_bytes
