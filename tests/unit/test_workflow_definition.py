@@ -6,7 +6,11 @@ import json
 import re
 from typing import Any
 
+import botocore.session
+
 from workflow import config
+from workflow.local.faults import SERVICES
+from workflow.local.fidelity_error_names import step_functions_error_name
 
 DEFINITION: dict[str, Any] = json.loads(config.DEFINITION_FILE.read_text())
 STATES: dict[str, dict[str, Any]] = DEFINITION["States"]
@@ -39,3 +43,124 @@ def test_the_operations_alert_subject_stays_under_the_sns_limit_for_every_execut
 
     assert longest < 100, f"{subject} can be {longest} characters long"
     assert match["template"].isprintable()
+
+
+# --- Retry and Catch error names -------------------------------------------------------------------
+
+# The API each integration calls (botocore's service id and operation; botocore's models are the
+# machine-readable form of the API references, error codes and HTTP statuses included).
+INTEGRATIONS = {
+    "arn:aws:states:::lambda:invoke": ("lambda", "Invoke"),
+    "arn:aws:states:::dynamodb:putItem": ("dynamodb", "PutItem"),
+    "arn:aws:states:::dynamodb:updateItem": ("dynamodb", "UpdateItem"),
+    "arn:aws:states:::sns:publish": ("sns", "Publish"),
+}
+# Errors common to the API actions of all AWS services, with their HTTP status ("Common Error Types",
+# e.g. https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html).
+COMMON_ERRORS = {
+    "AccessDeniedException": 400,
+    "IncompleteSignature": 400,
+    "InternalFailure": 500,
+    "InvalidAction": 400,
+    "InvalidClientTokenId": 403,
+    "NotAuthorized": 400,
+    "OptInRequired": 403,
+    "RequestExpired": 400,
+    "ServiceUnavailable": 503,
+    "ThrottlingException": 400,
+    "ValidationError": 400,
+}
+# Names AWS documents beyond those the API references give:
+DOCUMENTED = {
+    # "Handle Lambda service exceptions" (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html):
+    # the transient 500s ClientExecutionTimeoutException, ServiceException, AWSLambdaException and
+    # SdkClientException, and Lambda.Unknown for a function's unhandled errors.
+    "lambda": {
+        "Lambda.ClientExecutionTimeoutException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.Unknown",
+    },
+    # The DynamoDB integration's error for codes without an exception of their own, retried by AWS's
+    # sample "Invoke Synchronous Express Workflows" (Step Functions developer guide, archived source:
+    # https://github.com/awsdocs/aws-step-functions-developer-guide/blob/main/doc_source/synchronous-execution.md).
+    "dynamodb": {"DynamoDB.AmazonDynamoDBException"},
+    "sns": set(),
+}
+# "Handling errors in Step Functions workflows",
+# https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html.
+STATES_ERRORS = {"States.ALL", "States.TaskFailed", "States.Timeout", "States.Permissions", "States.HeartbeatTimeout"}
+
+
+def tasks() -> dict[str, tuple[str, str]]:
+    return {name: INTEGRATIONS[state["Resource"]] for name, state in STATES.items() if state["Type"] == "Task"}
+
+
+def api_errors(service: str, operation: str) -> dict[str, int | None]:
+    """The error codes an API reference lists for an operation, and the common ones, with their HTTP status."""
+    model = botocore.session.get_session().get_service_model(service).operation_model(operation)
+    errors: dict[str, int | None] = dict(COMMON_ERRORS)
+    for shape in model.error_shapes:
+        error = shape.metadata.get("error", {})
+        errors[error.get("code", shape.name)] = error.get("httpStatusCode")
+    return errors
+
+
+def possible_names(service: str, operation: str) -> set[str]:
+    """Every error name Step Functions can report for a Task calling this API, by the documented rules."""
+    return (
+        STATES_ERRORS
+        | DOCUMENTED[service]
+        | {step_functions_error_name(service, code) for code in api_errors(service, operation)}
+    )
+
+
+def retried(state: dict[str, Any]) -> set[str]:
+    return {name for retrier in state.get("Retry", []) for name in retrier["ErrorEquals"]}
+
+
+def test_every_retry_and_catch_error_name_is_one_step_functions_can_report_for_that_task() -> None:
+    """A name no documented rule produces can never match: its retry or catch is dead.
+
+    The rules: an integration's error is `<Service>.<ErrorName>`, with the `Exception` suffix even when the
+    service's own error code has none ("Learning to use AWS service SDK integrations in Step Functions",
+    https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html), the error names
+    being those the API reference lists for the operation, or the common errors; Lambda's as above.
+    """
+    dead = {
+        (name, error)
+        for name, (service, operation) in tasks().items()
+        for handler in STATES[name].get("Retry", []) + STATES[name].get("Catch", [])
+        for error in handler["ErrorEquals"]
+        if error not in possible_names(service, operation)
+    }
+    assert dead == set()
+
+
+def test_every_throttling_and_internal_error_aws_documents_is_retried_by_every_task_that_can_get_it() -> None:
+    """A transient error whose name is missing from the Retry list fails the order on its first occurrence.
+
+    The transient errors are those `workflow.local.faults.SERVICES` lists (each API reference's throttling,
+    KMS throttling and internal errors, cited there), plus Lambda's documented service exceptions.
+    """
+    missing = {
+        (name, error)
+        for name, (service, _) in tasks().items()
+        for error in {step_functions_error_name(service, code) for code, _ in SERVICES[service]}
+        | (DOCUMENTED[service] - {"Lambda.Unknown"} if service == "lambda" else set())
+        if error not in retried(STATES[name])
+    }
+    assert missing == set()
+
+
+def test_the_injected_faults_are_the_errors_the_api_references_document_with_their_http_status() -> None:
+    """`--faults` fails a call as AWS would: each code with the status its API reference gives."""
+    operations = {"dynamodb": ("PutItem", "UpdateItem"), "sns": ("Publish",), "lambda": ("Invoke",)}
+    for service, names in operations.items():
+        for operation in names:
+            documented = api_errors(service, operation)
+            for code, status in SERVICES[service]:
+                assert code in documented, f"{service} {operation} documents no {code}"
+                assert documented[code] in (None, status), f"{service} {code}: {status}, documented {documented[code]}"
+    starting = api_errors("stepfunctions", "StartExecution")
+    assert {code for code, _ in SERVICES["sfn"]} <= set(starting)

@@ -23,7 +23,7 @@ from botocore.config import Config
 from moto import mock_aws
 
 from workflow import config
-from workflow.local import patches
+from workflow.local import fidelity_error_names, patches
 from workflow.local.faults import FaultInjector
 from workflow.local.runtime import LambdaRuntime
 from workflow.operations import outputs_of, resources_from_outputs
@@ -71,6 +71,7 @@ class EmulatedStack:
         self.runtime.__enter__()
         try:
             patches.install(self.runtime, self.time_scale)
+            fidelity_error_names.install()
             self._deploy()
         except BaseException:
             self.__exit__(None, None, None)
