@@ -101,7 +101,7 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack: EmulatedSta
     keys = {f"soak-{i:04d}" for i in range(30)}
     # Which call draws which fault depends on thread timing, so the shares are set high enough that
     # both kinds of trouble are all but certain: StartExecution failing 5 receives in a row (~24% of
-    # messages) and ValidateOrder's invoke failing all 6 attempts (~53% of executions). The table and
+    # messages) and ValidateOrder's invoke failing all 5 attempts (~59% of executions). The table and
     # topics stay healthy, so every failure can be recorded.
     stack.faults.configure({"sfn": 0.75, "lambda": 0.9}, seed=5)
     seconds = process(stack, [order(i) for i in range(30)])

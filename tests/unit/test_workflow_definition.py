@@ -164,3 +164,55 @@ def test_the_injected_faults_are_the_errors_the_api_references_document_with_the
                 assert documented[code] in (None, status), f"{service} {code}: {status}, documented {documented[code]}"
     starting = api_errors("stepfunctions", "StartExecution")
     assert {code for code, _ in SERVICES["sfn"]} <= set(starting)
+
+
+# --- Execution timeout -----------------------------------------------------------------------------
+
+# An Express execution runs at most 5 minutes ("Step Functions service quotas", quotas related to state
+# machine executions: maximum execution time, https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+EXPRESS_MAX_SECONDS = 5 * 60
+# A retrier's defaults: IntervalSeconds 1, MaxAttempts 3, BackoffRate 2.0, no MaxDelaySeconds ("Handling
+# errors in Step Functions workflows", https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+RETRIER_DEFAULTS = {"IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0, "MaxDelaySeconds": float("inf")}
+
+
+def longest_seconds(name: str) -> float:
+    """The longest an execution can take from this state to its end, by the definition's own fields.
+
+    A Task takes at most its TimeoutSeconds per attempt (past it, it fails with States.Timeout); it makes
+    one attempt plus each retrier's MaxAttempts, and waits each retry's back-off, IntervalSeconds x
+    BackoffRate^(n-1) capped at MaxDelaySeconds (full jitter only shortens it). The next state is any of
+    Next and the catchers' Next: the longest path, catch paths included.
+    """
+    state = STATES[name]
+    seconds = 0.0
+    if state["Type"] == "Task":
+        attempts = 1
+        for retrier in state.get("Retry", []):
+            settings = RETRIER_DEFAULTS | retrier
+            attempts += settings["MaxAttempts"]
+            seconds += sum(
+                min(settings["IntervalSeconds"] * settings["BackoffRate"] ** n, settings["MaxDelaySeconds"])
+                for n in range(settings["MaxAttempts"])
+            )
+        seconds += attempts * state.get("TimeoutSeconds", float("inf"))
+    following = [state["Next"]] if "Next" in state else []
+    following += [catcher["Next"] for catcher in state.get("Catch", [])]
+    return seconds + max((longest_seconds(n) for n in following), default=0.0)
+
+
+def test_every_task_has_a_timeout_of_its_own() -> None:
+    """Without one a Task waits as long as the execution lasts: no path through the definition would be bounded."""
+    assert [name for name, state in STATES.items() if state["Type"] == "Task" and "TimeoutSeconds" not in state] == []
+
+
+def test_validate_order_gives_its_function_time_to_hit_its_own_timeout() -> None:
+    """The function's own timeout (and Lambda's error for it) comes first; the Task's is the backstop."""
+    assert STATES["ValidateOrder"]["TimeoutSeconds"] > config.VALIDATE_TIMEOUT_SECONDS
+
+
+def test_executions_time_out_after_the_longest_path_and_within_what_express_allows() -> None:
+    """The execution's TimeoutSeconds makes a stuck execution end TIMED_OUT (and the ExecutionsTimedOut alarm
+    fire) instead of running for a Standard workflow's year; it must never cut an order's own path short."""
+    longest = longest_seconds(DEFINITION["StartAt"])
+    assert longest < DEFINITION["TimeoutSeconds"] <= EXPRESS_MAX_SECONDS, (longest, DEFINITION.get("TimeoutSeconds"))
