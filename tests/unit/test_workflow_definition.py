@@ -216,3 +216,45 @@ def test_executions_time_out_after_the_longest_path_and_within_what_express_allo
     fire) instead of running for a Standard workflow's year; it must never cut an order's own path short."""
     longest = longest_seconds(DEFINITION["StartAt"])
     assert longest < DEFINITION["TimeoutSeconds"] <= EXPRESS_MAX_SECONDS, (longest, DEFINITION.get("TimeoutSeconds"))
+
+
+# --- The failure path's data -----------------------------------------------------------------------
+
+STATE_PATH = re.compile(r"(?<![$])\$\.[A-Za-z.]+")
+
+
+def failure_path() -> set[str]:
+    """Every state reachable from a catcher of a Task's States.ALL."""
+    found: set[str] = set()
+    pending = [c["Next"] for s in STATES.values() for c in s.get("Catch", []) if c["ErrorEquals"] == ["States.ALL"]]
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            state = STATES[name]
+            pending += [state["Next"]] if "Next" in state else []
+            pending += [c["Next"] for c in state.get("Catch", [])]
+    return found
+
+
+def test_the_failure_path_carries_only_the_error_whatever_the_size_of_the_order() -> None:
+    """State data is capped at 256 KiB, and going over it (States.DataLimitExceeded) cannot be caught by
+    States.ALL ("Handling errors in Step Functions workflows",
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html): a catcher that added
+    the error to a state holding an order near the cap would end the execution with no record and no alert.
+
+    So every States.ALL catcher replaces the state with the error output (`ResultPath: "$"`) or keeps it
+    (`null`, on the failure path, where the state is already just an error), and the failure path reads
+    nothing of its input but `$.Error` and `$.Cause` (the key and message id come from `$$.Execution.Input`).
+    The error output is at most 256 + 32,768 characters (TaskFailedEventDetails, AWS Step Functions API
+    Reference, https://docs.aws.amazon.com/step-functions/latest/apireference/API_TaskFailedEventDetails.html),
+    under 200 KB however each character is escaped.
+    """
+    path = failure_path()
+    assert path == {"RecordFailure", "AlertOperations", "OrderFailed"}
+    for name, state in STATES.items():
+        for catcher in state.get("Catch", []):
+            if catcher["ErrorEquals"] == ["States.ALL"]:
+                assert catcher["ResultPath"] == ("$" if name not in path else None), (name, catcher)
+    read = {path for name in path for path in STATE_PATH.findall(json.dumps(STATES[name]))}
+    assert read <= {"$.Error", "$.Cause"}, read
