@@ -21,6 +21,10 @@ REJECTED = "REJECTED"
 # A rejected body is kept in its record up to this size: the record travels through the workflow,
 # whose state data is capped at 256 KiB. A larger body stays in the execution's input.
 MAX_STORED_BODY_BYTES = 64 * 1024
+# SNS Publish: "Subjects must be UTF-8 text with no line breaks or control characters, and less than 100
+# characters long" (Amazon SNS API Reference, Publish: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
+MAX_SUBJECT_CHARACTERS = 99
+_SHORTENED = "..."
 
 _serializer = TypeSerializer()
 
@@ -62,6 +66,23 @@ def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
+def subject(key: str, outcome: str) -> str:
+    """`Order <key> <outcome>`, a subject SNS accepts whatever the key.
+
+    Characters a subject may not hold become `?`; a key too long for the subject keeps its start and
+    end around `...` (the full key is in the message and its `orderKey` attribute). Only keys the
+    contract allows but nothing produces today need it: a `msg-` key of a message id longer than a
+    UUID, or a 64-character order id with a total of 100,000,000,000.00.
+    """
+    shown = "".join(c if c.isprintable() else "?" for c in key)
+    room = MAX_SUBJECT_CHARACTERS - len(f"Order  {outcome}")
+    if len(shown) > room:
+        head = (room - len(_SHORTENED) + 1) // 2
+        tail = room - len(_SHORTENED) - head
+        shown = shown[:head] + _SHORTENED + shown[len(shown) - tail :]
+    return f"Order {shown} {outcome}"
+
+
 def _accepted_fields(order: AcceptedOrder) -> dict[str, Any]:
     customer: dict[str, Any] = {"id": order.customer.id, "email": order.customer.email}
     if order.customer.name is not None:
@@ -100,7 +121,7 @@ def build_outcome(request: ValidationRequest, result: AcceptedOrder | Rejection,
         status = ACCEPTED
         record.update(_accepted_fields(result))
         summary: dict[str, Any] = {"orderKey": key, "status": status, **_accepted_fields(result)}
-        subject = f"Order {key} accepted: {_money(result.total)} {result.currency}"
+        title = subject(key, f"accepted: {_money(result.total)} {result.currency}")
     else:
         status = REJECTED
         reasons = list(result.reasons)
@@ -111,10 +132,10 @@ def build_outcome(request: ValidationRequest, result: AcceptedOrder | Rejection,
             record["body"] = request.message.body
         summary = {"orderKey": key, "status": status, "reasons": reasons}
         problems = "1 problem" if len(reasons) == 1 else f"{len(reasons)} problems"
-        subject = f"Order {key} rejected: {problems}"
+        title = subject(key, f"rejected: {problems}")
     record["status"] = status
     return {
         "status": status,
         "record": {name: _serializer.serialize(value) for name, value in record.items()},
-        "notification": {"subject": subject, "message": json.dumps(summary, ensure_ascii=False, indent=2)},
+        "notification": {"subject": title, "message": json.dumps(summary, ensure_ascii=False, indent=2)},
     }

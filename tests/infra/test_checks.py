@@ -62,6 +62,13 @@ def test_asl_validator_accepts_the_definition() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_template_definition_times_executions_out(template_json: dict[str, Any]) -> None:
+    """CDK drops the construct's `timeout` for a definition given as a string (DefinitionBody.from_string):
+    only a TimeoutSeconds in the definition reaches AWS. Without one a Standard execution may run a year."""
+    _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
+    assert json.loads(machine["Properties"]["DefinitionString"]).get("TimeoutSeconds", 0) > 0
+
+
 def test_template_definition_is_the_file_with_its_placeholders_filled(template_json: dict[str, Any]) -> None:
     _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
     props = machine["Properties"]

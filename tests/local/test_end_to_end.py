@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from order_starter.keys import execution_input
 from tests.orders import order
-from workflow.local.emulator import EmulatedStack
-from workflow.local.run import drain_queue, run
+from workflow.local.emulator import ACCOUNT_ID, REGION, EmulatedStack
+from workflow.local.run import drain_queue, executions, notifications, run
 from workflow.local.runtime import FunctionSpec, LambdaServiceError
 
 HAPPY_PATH = ["ValidateOrder", "SaveOrder", "NotifyCustomer"]
@@ -146,3 +147,25 @@ def test_a_message_the_starter_cannot_start_ends_unchanged_in_the_dead_letter_qu
     assert report["summary"]["deadLetters"] == 1
     # Lambda's poller tried it as often as the queue's redrive policy allows.
     assert stack.runtime.invocations[next(n for n in stack.runtime.invocations if "Starter" in n)] == 5
+
+
+def test_a_save_retried_after_its_own_write_succeeded_still_notifies_the_customer(stack: EmulatedStack) -> None:
+    """An internal error can reach the state machine after DynamoDB applied the write; the retried SaveOrder
+    then finds the record its own execution wrote. "A retry of an execution's own write is not a duplicate"
+    (contract, section 3): the order must still be notified. Here the first attempt's record is written
+    before the execution starts."""
+    key = "ord-own-retry"
+    name = stack.resources.state_machine_arn.split(":")[-1]
+    execution_arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:execution:{name}:{key}"
+    table = stack.resource("dynamodb").Table(stack.resources.table_name)
+    table.put_item(Item={"orderKey": key, "status": "ACCEPTED", "executionArn": execution_arn})
+
+    stack.client("stepfunctions").start_execution(
+        stateMachineArn=stack.resources.state_machine_arn, name=key, input=execution_input(key, "m-1", order(key))
+    )
+
+    assert stack.wait_for_execution(execution_arn) == "SUCCEEDED"
+    execution = by_key(executions(stack), "name")[key]
+    assert execution["states"] == HAPPY_PATH
+    assert [(n["orderId"], n["status"]) for n in notifications(stack)] == [(key, "ACCEPTED")]
+    assert table.get_item(Key={"orderKey": key})["Item"]["total"] == "40.10"

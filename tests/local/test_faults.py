@@ -8,24 +8,12 @@ from typing import Any
 
 import pytest
 
-from workflow import config
 from workflow.local.emulator import EmulatedStack
-from workflow.local.faults import SERVICES, FaultInjector, parse_rates
+from workflow.local.faults import FaultInjector, parse_rates
 from workflow.local.run import build_report, process, read_messages, recover
 
 SOAK_ORDERS = 300
 SOAK_FAULTS = {"dynamodb": 0.2, "sns": 0.2, "lambda": 0.2, "sfn": 0.2}
-# How Step Functions names a service integration's error (as the emulator's interpreter does).
-ERROR_NAME = {
-    "dynamodb": lambda code: f"DynamoDB.{code}",
-    "sns": lambda code: f"SNS.{code}" if code.endswith("Exception") else f"SNS.{code}Exception",
-    "lambda": lambda code: f"Lambda.{code}",
-}
-TASKS_OF = {
-    "dynamodb": ("SaveOrder", "RecordFailure"),
-    "sns": ("NotifyCustomer", "AlertOperations"),
-    "lambda": ("ValidateOrder",),
-}
 
 
 def order(i: int) -> str:
@@ -55,15 +43,6 @@ def test_fault_shares_parse_and_reject_what_is_not_a_share() -> None:
     ):
         with pytest.raises(ValueError, match=message):
             parse_rates(bad)
-
-
-def test_every_injected_error_is_retried_by_the_tasks_that_call_that_service() -> None:
-    definition = json.loads(config.DEFINITION_FILE.read_text())
-    for service, tasks in TASKS_OF.items():
-        for task in tasks:
-            retried = {name for retry in definition["States"][task]["Retry"] for name in retry["ErrorEquals"]}
-            for code, _ in SERVICES[service]:
-                assert ERROR_NAME[service](code) in retried, f"{task} does not retry {code} from {service}"
 
 
 def test_the_same_seed_injects_the_same_faults() -> None:
@@ -122,7 +101,7 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack: EmulatedSta
     keys = {f"soak-{i:04d}" for i in range(30)}
     # Which call draws which fault depends on thread timing, so the shares are set high enough that
     # both kinds of trouble are all but certain: StartExecution failing 5 receives in a row (~24% of
-    # messages) and ValidateOrder's invoke failing all 6 attempts (~53% of executions). The table and
+    # messages) and ValidateOrder's invoke failing all 5 attempts (~59% of executions). The table and
     # topics stay healthy, so every failure can be recorded.
     stack.faults.configure({"sfn": 0.75, "lambda": 0.9}, seed=5)
     seconds = process(stack, [order(i) for i in range(30)])

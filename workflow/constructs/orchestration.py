@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnElement, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -63,7 +63,6 @@ class OrderWorkflow(Construct):
                 config.SUBSTITUTION_ORDER_TOPIC: order_topic.topic_arn,
                 config.SUBSTITUTION_OPERATIONS_TOPIC: operations_topic.topic_arn,
             },
-            timeout=Duration.minutes(config.STATE_MACHINE_TIMEOUT_MINUTES),
             tracing_enabled=True,
             # Every state transition is logged, without the order data (customer e-mails stay out of logs).
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),

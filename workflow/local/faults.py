@@ -17,17 +17,42 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-# What `--faults` names (botocore's service ids) and the errors AWS returns for throttling and
-# internal failures there (code, HTTP status).
+# What `--faults` names (botocore's service ids) and, for the calls the application makes there, the
+# errors each API reference documents for throttling and internal failures (code, HTTP status):
+# - dynamodb, PutItem and UpdateItem: ProvisionedThroughputExceededException, RequestLimitExceeded and
+#   ThrottlingException (400), InternalServerError (500), ServiceUnavailable (503) ("Error handling with
+#   DynamoDB", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+# - sns, Publish: InternalError (500) and, the topics being KMS-encrypted, KMSThrottling (400) (Amazon SNS
+#   API Reference, Publish, https://docs.aws.amazon.com/sns/latest/api/API_Publish.html, which lists no
+#   Throttled for Publish); ThrottlingException (400), InternalFailure (500), ServiceUnavailable (503)
+#   ("Common Error Types", https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html).
+# - lambda, Invoke: TooManyRequestsException (429), ServiceException (500) (AWS Lambda API Reference,
+#   Invoke, https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+# - sfn, StartExecution: ThrottlingException (400), InternalFailure (500), ServiceUnavailable (503)
+#   (common errors) and, the state machine being KMS-encrypted, KmsThrottlingException (400) (AWS Step
+#   Functions API Reference, StartExecution, https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
 SERVICES: dict[str, tuple[tuple[str, int], ...]] = {
     "dynamodb": (
         ("ProvisionedThroughputExceededException", 400),
+        ("RequestLimitExceeded", 400),
         ("ThrottlingException", 400),
         ("InternalServerError", 500),
+        ("ServiceUnavailable", 503),
     ),
-    "sns": (("Throttling", 400), ("InternalError", 500)),
+    "sns": (
+        ("ThrottlingException", 400),
+        ("KMSThrottling", 400),
+        ("InternalError", 500),
+        ("InternalFailure", 500),
+        ("ServiceUnavailable", 503),
+    ),
     "lambda": (("TooManyRequestsException", 429), ("ServiceException", 500)),
-    "sfn": (("ThrottlingException", 400), ("ServiceUnavailable", 503)),
+    "sfn": (
+        ("ThrottlingException", 400),
+        ("KmsThrottlingException", 400),
+        ("InternalFailure", 500),
+        ("ServiceUnavailable", 503),
+    ),
 }
 
 

@@ -6,6 +6,8 @@ Each module patches one service; a new AWS rule goes in the module of the servic
   report an uncaught exception as AWS does (`X-Amz-Function-Error: Unhandled`), and a runtime hook's
   `LambdaServiceError` (throttling, 5xx) as the service's own error.
 - `stepfunctions`: Retry back-off and Wait states really sleep: scale them by the run's time scale.
+- `integration_errors`: the interpreter names DynamoDB's errors by their bare code: name them as Step
+  Functions does (`DynamoDB.<Code>Exception`), so the definition's Retry lists match here as on AWS.
 - `cloudformation`: moto's CloudFormation creates state machines where the executing engine cannot see
   them and ignores DefinitionSubstitutions, the type, logging and tracing: replace that resource
   handler. It skips SNS subscriptions, queue and topic policies and alarms: model them, and fail the
@@ -17,10 +19,11 @@ Each module patches one service; a new AWS rule goes in the module of the servic
 
 from __future__ import annotations
 
-from workflow.local.patches.fidelity import cloudformation, lambda_, stepfunctions
+from workflow.local.patches.fidelity import cloudformation, integration_errors, lambda_, stepfunctions
 
 
 def install() -> None:
     lambda_.install()
     stepfunctions.install()
+    integration_errors.install()
     cloudformation.install()

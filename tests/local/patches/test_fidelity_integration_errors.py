@@ -1,0 +1,70 @@
+"""The local mode names the state machine's integration errors as Step Functions does.
+
+A Retry list is only as good as the names it lists: if the emulator named errors otherwise than AWS
+(moto 5.2.5 names DynamoDB's by the bare code, `DynamoDB.InternalServerError`), a list tested here would
+miss them on AWS, or one right for AWS would never retry here. The rule and its pages are in
+`workflow/local/patches/fidelity/integration_errors.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tests.local.patches.helpers import parameters
+from tests.local.test_end_to_end import by_key
+from tests.orders import order
+from workflow.local.emulator import EmulatedStack
+from workflow.local.faults import SERVICES
+from workflow.local.patches.fidelity import integration_errors as patch
+from workflow.local.patches.fidelity.integration_errors import step_functions_error_name
+from workflow.local.run import run
+
+# Which tasks call each service, and enough orders that every code of a service is drawn at least once
+# (for this seed: the test checks it).
+TASKS = {"lambda": {"ValidateOrder"}, "dynamodb": {"SaveOrder", "RecordFailure"}, "sns": {"NotifyCustomer"}}
+ORDERS = 4
+
+
+def task_failures(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(state, error) of each TaskFailed event: the state is the one last entered."""
+    failures, state = [], ""
+    for event in events:
+        if event["type"] == "TaskStateEntered":
+            state = event["state"]
+        elif event["type"] == "TaskFailed":
+            failures.append((state, event["error"]))
+    return failures
+
+
+def test_every_injected_error_reaches_the_state_machine_under_the_name_step_functions_gives_it(
+    stack: EmulatedStack,
+) -> None:
+    for service, tasks in TASKS.items():
+        stack.faults.configure({service: 1.0}, seed=3)
+        stack.faults.injected.clear()
+        keys = [f"names-{service}-{i}" for i in range(ORDERS)]
+
+        report = run(stack, [order(key) for key in keys])
+
+        executions = by_key(report["executions"], "name")
+        seen = {error for key in keys for state, error in task_failures(executions[key]["events"]) if state in tasks}
+        injected = {name.split(":", 1)[1] for name in stack.faults.summary()}
+        assert injected == {code for code, _ in SERVICES[service]}, f"seed 3 does not draw every {service} code"
+        assert seen == {step_functions_error_name(service, code) for code in injected}
+
+
+def test_the_patched_dynamodb_error_naming_keeps_its_shape() -> None:
+    original = patch._original_dynamodb_error_cause
+    assert parameters(original) == ["client_error"]
+    error = ClientError(
+        {
+            "Error": {"Code": "InternalServerError", "Message": "m"},
+            "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": "r"},
+        },
+        "PutItem",
+    )
+    name, cause = original(error)
+    assert name == "DynamoDB.InternalServerError", "moto now names DynamoDB's errors itself: drop the patch"
+    assert isinstance(cause, str)
