@@ -108,6 +108,15 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return actions if isinstance(actions, list) else [actions]
 
 
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    """A statement's resources as a list (cdk.json's @aws-cdk/aws-iam:minimizePolicies writes one alone bare)."""
+    return _as_list(statement["Resource"])
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def test_state_machine_is_standard_traced_logged_and_encrypted(template_json: dict[str, Any]) -> None:
     key = key_id(template_json)
     _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
@@ -184,6 +193,56 @@ def test_alarms_cover_dlq_age_executions_and_function_errors_and_tell_operations
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [ref_of(ops_topic)]
         assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+
+
+def test_every_alarm_may_publish_to_the_topics_it_notifies(template_json: dict[str, Any]) -> None:
+    """An AWS::SNS::TopicPolicy replaces the topic's default policy, so CloudWatch may publish an alarm's action
+    only where the policy allows it: as cloudwatch.amazonaws.com, for this account (aws:SourceAccount) and this
+    alarm (aws:SourceArn). "Example cases for Amazon SNS access control":
+    https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html; re:Post, "Why didn't I receive an
+    SNS notification for my CloudWatch alarm trigger?":
+    https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger"""
+    policies = resources_of(template_json, "AWS::SNS::TopicPolicy")
+    alarms = resources_of(template_json, "AWS::CloudWatch::Alarm")
+    assert alarms
+    offences = []
+    for alarm_id, alarm in alarms.items():
+        props = alarm["Properties"]
+        for topic in [
+            *props.get("AlarmActions", []),
+            *props.get("OKActions", []),
+            *props.get("InsufficientDataActions", []),
+        ]:
+            statements = [
+                statement
+                for policy in policies.values()
+                if topic in policy["Properties"]["Topics"]
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            ]
+            if not any(_allows_alarm_to_publish(s, topic, alarm_id) for s in statements):
+                offences.append(f"{alarm_id} may not publish to {topic}")
+    assert offences == []
+
+
+def _allows_alarm_to_publish(statement: dict[str, Any], topic: Any, alarm_id: str) -> bool:
+    principal = statement.get("Principal", {})
+    services = principal.get("Service", []) if isinstance(principal, dict) else []
+    conditions = statement.get("Condition", {})
+    source_arns = [
+        arn
+        for operator in ("ArnEquals", "ArnLike")
+        for arn in _as_list(conditions.get(operator, {}).get("aws:SourceArn", []))
+    ]
+    return (
+        statement["Effect"] == "Allow"
+        and "cloudwatch.amazonaws.com" in _as_list(services)
+        and "sns:Publish" in _actions(statement)
+        and topic in _resources(statement)
+        and conditions.get("StringEquals", {}).get("aws:SourceAccount") == {"Ref": "AWS::AccountId"}
+        and arn_of(alarm_id) in source_arns
+        # No other condition, which the alarm's request might not meet.
+        and {key for keys in conditions.values() for key in keys} == {"aws:SourceAccount", "aws:SourceArn"}
+    )
 
 
 def test_dashboard_shows_every_part_of_the_pipeline(template_json: dict[str, Any]) -> None:
