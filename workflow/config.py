@@ -7,6 +7,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 DEFINITION_FILE = PROJECT_ROOT / "statemachine" / "order_workflow.asl.json"
+CDK_JSON = PROJECT_ROOT / "cdk.json"
 
 STACK_NAME = "OrderProcessor"
 

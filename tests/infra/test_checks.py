@@ -6,6 +6,9 @@ import json
 import re
 import shutil
 import subprocess
+import tarfile
+import tempfile
+from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, cast
@@ -17,7 +20,7 @@ from cfnlint.api import lint_all
 
 from tests.infra.conftest import only
 from workflow import config
-from workflow.app import build_app, synthesize
+from workflow.app import build_app, cdk_json_context, synthesize
 
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
@@ -119,3 +122,46 @@ def test_notification_email_from_context_subscribes_to_the_order_topic(tmp_path:
         "Endpoint": "ops@example.com",
         "TopicArn": {"Ref": order_topic},
     }
+
+
+def test_the_app_synthesizes_with_cdk_json_context_that_the_command_line_overrides() -> None:
+    # `cdk synth` passes cdk.json's context; the tests and the local mode must synthesize the same template.
+    flags = {k: v for k, v in cdk_json_context().items() if k.startswith("@aws-cdk/")}
+    assert flags
+    app = build_app(context={config.CONTEXT_WORKFLOW_TYPE: "EXPRESS"})
+    assert {k: app.node.try_get_context(k) for k in flags} == flags
+    assert app.node.try_get_context(config.CONTEXT_WORKFLOW_TYPE) == "EXPRESS"
+
+
+def test_cdk_json_flags_are_feature_flags_of_the_pinned_aws_cdk_lib() -> None:
+    """A key CDK does not know is silently ignored: read the flags the pinned aws-cdk-lib defines (cx-api's
+    features.js, in the jsii bundle the Python package ships) and refuse any other, and any expired one."""
+    known, expired = pinned_feature_flags()
+    assert len(known) > 50
+    flags = [k for k in cdk_json_context() if k.startswith("@aws-cdk")]
+    assert [f for f in flags if f not in known] == []
+    assert [f for f in flags if f in expired] == []
+
+
+def pinned_feature_flags() -> tuple[set[str], set[str]]:
+    """(every flag, the expired ones) as aws-cdk-lib's cx-api module computes them, evaluated by Node.js."""
+    bundle = resources.files("aws_cdk._jsii") / f"aws-cdk-lib@{version('aws-cdk-lib')}.jsii.tgz"
+    module = "package/cx-api/lib/"
+    needed = {f"{module}features.js", f"{module}private/flag-modeling.js"}  # all that features.js requires
+    with resources.as_file(bundle) as path, tarfile.open(path) as archive, tempfile.TemporaryDirectory() as directory:
+        for member in archive:
+            if member.name in needed:
+                archive.extract(member, directory, filter="data")
+                needed.remove(member.name)
+                if not needed:
+                    break
+        assert not needed, f"aws-cdk-lib's bundle lacks {needed}"
+        script = (
+            "const f = require('./features.js');"
+            "console.log(JSON.stringify([Object.keys(f.FLAGS), f.CURRENT_VERSION_EXPIRED_FLAGS]));"
+        )
+        result = subprocess.run(
+            ["node", "-e", script], cwd=Path(directory, module), capture_output=True, text=True, check=True
+        )
+    known, expired = json.loads(result.stdout)
+    return set(known), set(expired)
