@@ -165,6 +165,29 @@ def test_table_is_on_demand_recoverable_and_encrypted(template: Template, templa
     )
 
 
+def test_state_machine_role_may_decrypt_the_table_key_through_dynamodb(template_json: dict[str, Any]) -> None:
+    """The table is encrypted with the stack's key: each PutItem and UpdateItem needs the caller's own kms:Decrypt
+    of the table key, which DynamoDB requests on its behalf, in the table's encryption context ("How Amazon
+    DynamoDB uses AWS KMS", Monitoring, Decrypt: https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+    The grant must be the table's own, not a side effect of the topics' publish grants on the same key."""
+    key = key_id(template_json)
+    table, _ = only(template_json, "AWS::DynamoDB::Table")
+    _, policy = only(template_json, "AWS::IAM::Policy", "StateMachine")
+    table_statements = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Condition", {}).get("StringEquals", {}).get("kms:EncryptionContext:aws:dynamodb:tableName")
+        == ref_of(table)
+    ]
+    assert len(table_statements) == 1, table_statements
+    (statement,) = table_statements
+    assert statement["Effect"] == "Allow"
+    assert _actions(statement) == ["kms:Decrypt"]
+    assert _resources(statement) == [arn_of(key)]
+    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == {"Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]]}
+
+
 def test_topics_are_encrypted_and_separate(template_json: dict[str, Any]) -> None:
     key = key_id(template_json)
     topics = resources_of(template_json, "AWS::SNS::Topic")

@@ -6,6 +6,7 @@ from typing import cast
 
 from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -72,6 +73,22 @@ class OrderWorkflow(Construct):
         role = self.state_machine.role
         self.validate.function.grant_invoke(role)
         table.grant(role, "dynamodb:PutItem", "dynamodb:UpdateItem")
+        # The table is encrypted with the stack's key: DynamoDB decrypts the table key with the caller's own
+        # kms:Decrypt, through DynamoDB, in the table's encryption context ("How Amazon DynamoDB uses AWS KMS",
+        # Monitoring, Decrypt: https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DecryptTheTableKeyThroughDynamoDB",
+                actions=["kms:Decrypt"],
+                resources=[key.key_arn],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": f"dynamodb.{Stack.of(self).region}.{Stack.of(self).url_suffix}",
+                        "kms:EncryptionContext:aws:dynamodb:tableName": table.table_name,
+                    }
+                },
+            )
+        )
         order_topic.grant_publish(role)
         operations_topic.grant_publish(role)
         acknowledge(
