@@ -33,6 +33,8 @@ DLQ_RETENTION_DAYS = 14
 
 VALIDATE_TIMEOUT_SECONDS = 10
 STATE_MACHINE_TIMEOUT_MINUTES = 15
+# Log groups AWS services deliver to under this prefix spare the account's CloudWatch Logs resource policy.
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
 
 # The state machine definition's ${placeholders}, filled by CDK and by the local mode alike.
 SUBSTITUTION_VALIDATE_FUNCTION = "ValidateFunctionArn"

@@ -132,6 +132,18 @@ def test_state_machine_is_standard_traced_logged_and_encrypted(template_json: di
     assert props["EncryptionConfiguration"]["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
 
 
+def test_state_machine_logs_to_a_vended_logs_group(template_json: dict[str, Any]) -> None:
+    """Step Functions adds each log group it logs to to the account's CloudWatch Logs resource policy (5,120
+    characters at most); log groups named under /aws/vendedlogs/ spare it. Step Functions, "Avoiding Amazon
+    CloudWatch Logs resource policy size restrictions": https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html
+    """
+    _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
+    (destination,) = machine["Properties"]["LoggingConfiguration"]["Destinations"]
+    log_group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    name = template_json["Resources"][log_group_id]["Properties"]["LogGroupName"]
+    assert name.startswith("/aws/vendedlogs/states/"), name
+
+
 def test_state_machine_role_writes_only_the_table_and_publishes_only_the_topics(template_json: dict[str, Any]) -> None:
     table, _ = only(template_json, "AWS::DynamoDB::Table")
     order_topic, _ = only(template_json, "AWS::SNS::Topic", "OrderTopic")

@@ -47,6 +47,13 @@ class OrderWorkflow(Construct):
         self.log_group = logs.LogGroup(
             self,
             "ExecutionLogs",
+            # Step Functions adds each log group it logs to to the account's CloudWatch Logs resource policy,
+            # which is capped at 5,120 characters; groups under /aws/vendedlogs/ spare it. Step Functions,
+            # "Avoiding Amazon CloudWatch Logs resource policy size restrictions":
+            # https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html
+            # CloudWatch Logs, "Logs sent to CloudWatch Logs" (log group resource policy):
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
+            log_group_name=f"{config.VENDED_LOGS_PREFIX}{Stack.of(self).stack_name}-Orders",
             retention=logs.RetentionDays.ONE_MONTH,
             encryption_key=key,
             removal_policy=RemovalPolicy.DESTROY,
