@@ -63,6 +63,7 @@ def test_starter_reads_the_queue_in_batches_with_partial_failures(template_json:
     assert props["BatchSize"] == config.STARTER_BATCH_SIZE
     assert props["MaximumBatchingWindowInSeconds"] == config.STARTER_BATCH_WINDOW_SECONDS
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["ScalingConfig"] == {"MaximumConcurrency": config.STARTER_MAX_CONCURRENCY}
 
 
 def test_functions_run_traced_with_the_pinned_powertools_layer(template_json: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ class OrderWorkflow(Construct):
         construct_id: str,
         *,
         workflow_type: str,
+        validate_reserved_concurrency: int | None,
         table: dynamodb.ITable,
         order_topic: sns.ITopic,
         operations_topic: sns.ITopic,
@@ -43,6 +44,7 @@ class OrderWorkflow(Construct):
             timeout_seconds=config.VALIDATE_TIMEOUT_SECONDS,
             layer=layer,
             key=key,
+            reserved_concurrency=validate_reserved_concurrency,
         )
         self.log_group = logs.LogGroup(
             self,
