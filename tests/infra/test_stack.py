@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import only, resources_of
+from tests.infra.conftest import only, resources_of, uses_variants
 from workflow import config
 
 
@@ -123,6 +125,7 @@ def test_state_machine_is_standard_traced_logged_and_encrypted(template_json: di
     _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
     props = machine["Properties"]
     assert props["StateMachineType"] == "STANDARD"
+    assert props["StateMachineName"] == f"{config.STACK_NAME}-Orders-Standard"
     assert props["TracingConfiguration"] == {"Enabled": True}
     logging = props["LoggingConfiguration"]
     assert logging["Level"] == "ALL"
@@ -143,6 +146,31 @@ def test_state_machine_logs_to_a_vended_logs_group(template_json: dict[str, Any]
     log_group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     name = template_json["Resources"][log_group_id]["Properties"]["LogGroupName"]
     assert name.startswith("/aws/vendedlogs/states/"), name
+
+
+@uses_variants
+def test_switching_to_express_brings_a_new_machine_that_everything_follows(
+    variant: Callable[[str], dict[str, Any]],
+) -> None:
+    """The type switch replaces the state machine under a new name; whatever names it follows by reference."""
+    express = variant("express")
+    machine_id, machine = only(express, "AWS::StepFunctions::StateMachine")
+    assert machine["Properties"]["StateMachineType"] == "EXPRESS"
+    assert machine["Properties"]["StateMachineName"] == f"{config.STACK_NAME}-Orders-Express"
+    _, starter = only(express, "AWS::Lambda::Function", "Starter")
+    assert starter["Properties"]["Environment"]["Variables"][config.ENV_STATE_MACHINE_ARN] == ref_of(machine_id)
+    assert express["Outputs"][config.OUTPUT_STATE_MACHINE_ARN]["Value"] == ref_of(machine_id)
+    execution_alarms = [
+        a
+        for a in resources_of(express, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Namespace"] == "AWS/States"
+    ]
+    assert len(execution_alarms) == 3
+    for alarm in execution_alarms:
+        assert alarm["Properties"]["Dimensions"] == [{"Name": "StateMachineArn", "Value": ref_of(machine_id)}]
+    # Where the ARN is written out rather than referenced (the role's trust and kms conditions), it is the new one.
+    written = re.findall(r":stateMachine:([\w-]+)", json.dumps(express))
+    assert written and set(written) == {f"{config.STACK_NAME}-Orders-Express"}
 
 
 def test_state_machine_role_writes_only_the_table_and_publishes_only_the_topics(template_json: dict[str, Any]) -> None:

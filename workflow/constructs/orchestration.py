@@ -19,6 +19,11 @@ from workflow.constructs.function import PythonFunction
 from workflow.constructs.nag import XRAY_AND_LOG_DELIVERY, acknowledge
 
 
+def state_machine_name(stack_name: str, workflow_type: str) -> str:
+    """`OrderProcessor-Orders-Standard` or `OrderProcessor-Orders-Express`."""
+    return f"{stack_name}-Orders-{workflow_type.capitalize()}"
+
+
 class OrderWorkflow(Construct):
     def __init__(
         self,
@@ -46,6 +51,7 @@ class OrderWorkflow(Construct):
             key=key,
             reserved_concurrency=validate_reserved_concurrency,
         )
+        stack = Stack.of(self)
         self.log_group = logs.LogGroup(
             self,
             "ExecutionLogs",
@@ -55,7 +61,8 @@ class OrderWorkflow(Construct):
             # https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html
             # CloudWatch Logs, "Logs sent to CloudWatch Logs" (log group resource policy):
             # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
-            log_group_name=f"{config.VENDED_LOGS_PREFIX}{Stack.of(self).stack_name}-Orders",
+            # One name for both workflow types: switching the type keeps the group and its logs.
+            log_group_name=f"{config.VENDED_LOGS_PREFIX}{stack.stack_name}-Orders",
             retention=logs.RetentionDays.ONE_MONTH,
             encryption_key=key,
             removal_policy=RemovalPolicy.DESTROY,
@@ -63,8 +70,10 @@ class OrderWorkflow(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            # Named: the KMS key policy condition CDK writes for an encrypted machine needs its ARN.
-            state_machine_name=f"{Stack.of(self).stack_name}-Orders",
+            # Named: the KMS key policy condition CDK writes for an encrypted machine needs its ARN at synth time.
+            # The type is in the name: StateMachineType cannot change in place, and CloudFormation replaces a
+            # named resource only under a new name (README, "Deploy and destroy").
+            state_machine_name=state_machine_name(stack.stack_name, workflow_type),
             state_machine_type=sfn.StateMachineType[workflow_type],
             definition_body=sfn.DefinitionBody.from_string(config.DEFINITION_FILE.read_text()),
             definition_substitutions={
@@ -92,7 +101,7 @@ class OrderWorkflow(Construct):
                 resources=[key.key_arn],
                 conditions={
                     "StringEquals": {
-                        "kms:ViaService": f"dynamodb.{Stack.of(self).region}.{Stack.of(self).url_suffix}",
+                        "kms:ViaService": f"dynamodb.{stack.region}.{stack.url_suffix}",
                         "kms:EncryptionContext:aws:dynamodb:tableName": table.table_name,
                     }
                 },
@@ -106,7 +115,7 @@ class OrderWorkflow(Construct):
             "Tracing and execution logging: X-Ray segments and CloudWatch Logs delivery "
             "(logs:CreateLogDelivery and friends) exist only on Resource '*'.",
         )
-        validate_id = Stack.of(self).get_logical_id(cast(CfnElement, self.validate.function.node.default_child))
+        validate_id = stack.get_logical_id(cast(CfnElement, self.validate.function.node.default_child))
         acknowledge(
             role,
             f"IAM5[Resource::<{validate_id}.Arn>:*]",
