@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_CDK_DISABLE_VERSION_CHECK := 1
+# On a terminal, `cdk deploy` asks to approve security changes and `cdk destroy` to confirm. Without one (CI, a
+# pipe) nobody can answer, so make answers for you: approve, confirm. Set DEPLOY_FLAGS or DESTROY_FLAGS to choose.
+NO_TERMINAL = $(shell [ -t 0 ] || echo yes)
+DEPLOY_FLAGS ?= $(if $(NO_TERMINAL),--require-approval never)
+DESTROY_FLAGS ?= $(if $(NO_TERMINAL),--force)
 
 .PHONY: setup demo test lint typecheck unit infra synth deploy destroy clean
 
@@ -43,10 +48,10 @@ synth: setup
 	npx --no-install cdk synth --quiet
 
 deploy: setup
-	npx --no-install cdk deploy
+	npx --no-install cdk deploy $(DEPLOY_FLAGS)
 
 destroy: setup
-	npx --no-install cdk destroy
+	npx --no-install cdk destroy $(DESTROY_FLAGS)
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

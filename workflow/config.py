@@ -7,6 +7,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 DEFINITION_FILE = PROJECT_ROOT / "statemachine" / "order_workflow.asl.json"
+CDK_JSON = PROJECT_ROOT / "cdk.json"
 
 STACK_NAME = "OrderProcessor"
 
@@ -14,6 +15,9 @@ STACK_NAME = "OrderProcessor"
 CONTEXT_NOTIFICATION_EMAIL = "orders:notificationEmail"
 CONTEXT_WORKFLOW_TYPE = "orders:workflowType"
 CONTEXT_OPERATIONS_EMAIL = "orders:operationsEmail"
+CONTEXT_STARTER_MAX_CONCURRENCY = "orders:starterMaxConcurrency"
+CONTEXT_VALIDATE_RESERVED_CONCURRENCY = "orders:validateReservedConcurrency"
+CONTEXT_POWERTOOLS_LAYER_ARN = "orders:powertoolsLayerArn"
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
 
 # The Powertools layer the functions run with; keep equal to the pin in requirements.txt (a test checks).
@@ -30,7 +34,22 @@ MAX_RECEIVE_COUNT = 5
 QUEUE_VISIBILITY_SECONDS = 6 * STARTER_TIMEOUT_SECONDS + STARTER_BATCH_WINDOW_SECONDS
 DLQ_RETENTION_DAYS = 14
 
+# Capacity (README, "Capacity"). Lambda accepts a MaximumConcurrency of 2 to 1,000 for an SQS event source
+# (AWS Lambda API reference, "ScalingConfig": https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html).
+SQS_MAXIMUM_CONCURRENCY_RANGE = (2, 1000)
+# Standard workflows' StartExecution refills 300 tokens per second in us-east-1, us-west-2 and eu-west-1 and 150
+# elsewhere ("Step Functions service quotas": https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+STANDARD_START_EXECUTION_REFILL_PER_SECOND = 150
+# An assumption, not an AWS figure: the fastest a StartExecution call returns to the starter. It starts a batch's
+# executions one after another, so one batch at a time starts at most 1 / 0.02 = 50 executions per second.
+ASSUMED_START_EXECUTION_SECONDS = 0.02
+# At most 3 batches at once: at most 3 x 50 = 150 starts per second, the smallest Standard refill rate, so a
+# backlog drains without StartExecution throttling in any Region (README, "Capacity").
+STARTER_MAX_CONCURRENCY = 3
+
 VALIDATE_TIMEOUT_SECONDS = 10
+# Log groups AWS services deliver to under this prefix spare the account's CloudWatch Logs resource policy.
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
 
 # The state machine definition's ${placeholders}, filled by CDK and by the local mode alike.
 SUBSTITUTION_VALIDATE_FUNCTION = "ValidateFunctionArn"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Stack
@@ -18,22 +19,26 @@ from workflow.constructs.orchestration import OrderWorkflow
 from workflow.constructs.storage import OrderStore
 
 
+@dataclass(frozen=True)
+class StackSettings:
+    """What a deployment may choose (CDK context, checked in `workflow.app`); the README's Configuration table."""
+
+    workflow_type: str = "STANDARD"
+    notification_email: str | None = None
+    operations_email: str | None = None
+    starter_max_concurrency: int = config.STARTER_MAX_CONCURRENCY
+    # None: ValidateOrder draws on the account's unreserved concurrency (see the README, "Capacity").
+    validate_reserved_concurrency: int | None = None
+    # None: the public layer, resolved from Powertools' SSM parameter in the Regions Powertools publishes to.
+    powertools_layer_arn: str | None = None
+
+
 class OrderProcessorStack(Stack):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        workflow_type: str = "STANDARD",
-        notification_email: str | None = None,
-        operations_email: str | None = None,
-        **kwargs: Any,
+        self, scope: Construct, construct_id: str, *, settings: StackSettings | None = None, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        if workflow_type not in config.WORKFLOW_TYPES:
-            raise ValueError(
-                f"{config.CONTEXT_WORKFLOW_TYPE} must be one of {config.WORKFLOW_TYPES}, not {workflow_type!r}"
-            )
+        settings = settings or StackSettings()
 
         key = kms.Key(
             self,
@@ -41,7 +46,12 @@ class OrderProcessorStack(Stack):
             description="Encrypts the order queues, table, topics and logs",
             enable_key_rotation=True,
         )
-        # Alarms publish to the encrypted operations topic; CloudWatch Logs encrypts the log groups.
+        # Alarms publish to the encrypted operations topic, which takes kms:Decrypt and kms:GenerateDataKey* for
+        # cloudwatch.amazonaws.com in the key policy (re:Post, "How do I configure a CloudWatch alarm with an
+        # encrypted SNS topic?": https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns). Scoped to
+        # this account only: which alarm a KMS request comes from is not documented as a condition key there;
+        # the topic policy narrows publishing to this stack's alarms (OrderObservability).
+        # CloudWatch Logs encrypts the log groups.
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
@@ -65,27 +75,35 @@ class OrderProcessorStack(Stack):
                 },
             )
         )
-        layer = powertools_layer(self)
+        layer = powertools_layer(self, settings.powertools_layer_arn)
 
         store = OrderStore(self, "Storage", key=key)
         notifications = OrderNotifications(
             self,
             "Notifications",
             key=key,
-            notification_email=notification_email,
-            operations_email=operations_email,
+            notification_email=settings.notification_email,
+            operations_email=settings.operations_email,
         )
         workflow = OrderWorkflow(
             self,
             "Orchestration",
-            workflow_type=workflow_type,
+            workflow_type=settings.workflow_type,
+            validate_reserved_concurrency=settings.validate_reserved_concurrency,
             table=store.table,
             order_topic=notifications.order_topic,
             operations_topic=notifications.operations_topic,
             key=key,
             layer=layer,
         )
-        intake = OrderIntake(self, "Intake", state_machine=workflow.state_machine, key=key, layer=layer)
+        intake = OrderIntake(
+            self,
+            "Intake",
+            state_machine=workflow.state_machine,
+            key=key,
+            layer=layer,
+            max_concurrency=settings.starter_max_concurrency,
+        )
         observability = OrderObservability(
             self,
             "Observability",

@@ -6,6 +6,10 @@ import json
 import re
 import shutil
 import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable
+from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, cast
@@ -15,9 +19,9 @@ from aws_cdk import Stack
 from aws_cdk import aws_sqs as sqs
 from cfnlint.api import lint_all
 
-from tests.infra.conftest import only
+from tests.infra.conftest import LAYER_ARN, VARIANTS, only, resources_of, uses_variants
 from workflow import config
-from workflow.app import build_app, synthesize
+from workflow.app import build_app, cdk_json_context
 
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
@@ -106,23 +110,126 @@ def test_powertools_layer_version_matches_the_pinned_package() -> None:
     assert f"aws-lambda-powertools[tracer]=={config.POWERTOOLS_VERSION}" in requirements
 
 
-def test_express_workflow_is_selected_by_context(tmp_path: Path) -> None:
-    template = synthesize(tmp_path, context={config.CONTEXT_WORKFLOW_TYPE: "express"})
-    _, machine = only(template, "AWS::StepFunctions::StateMachine")
+@uses_variants
+def test_express_workflow_is_selected_by_context(variant: Callable[[str], dict[str, Any]]) -> None:
+    _, machine = only(variant("express"), "AWS::StepFunctions::StateMachine")
     assert machine["Properties"]["StateMachineType"] == "EXPRESS"
 
 
-def test_unknown_workflow_type_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="orders:workflowType must be one of"):
-        synthesize(tmp_path, context={config.CONTEXT_WORKFLOW_TYPE: "batch"})
-
-
-def test_notification_email_from_context_subscribes_to_the_order_topic(tmp_path: Path) -> None:
-    template = synthesize(tmp_path, context={config.CONTEXT_NOTIFICATION_EMAIL: "ops@example.com"})
-    _, subscription = only(template, "AWS::SNS::Subscription")
+@uses_variants
+def test_email_addresses_from_context_subscribe_to_their_topics(variant: Callable[[str], dict[str, Any]]) -> None:
+    template = variant("emails")
     order_topic, _ = only(template, "AWS::SNS::Topic", "OrderTopic")
-    assert subscription["Properties"] == {
-        "Protocol": "email",
-        "Endpoint": "ops@example.com",
-        "TopicArn": {"Ref": order_topic},
-    }
+    ops_topic, _ = only(template, "AWS::SNS::Topic", "OperationsTopic")
+    subscriptions = sorted(
+        (s["Properties"]["Endpoint"], s["Properties"]["Protocol"], s["Properties"]["TopicArn"]["Ref"])
+        for s in resources_of(template, "AWS::SNS::Subscription").values()
+    )
+    assert subscriptions == [
+        (VARIANTS["emails"][config.CONTEXT_OPERATIONS_EMAIL], "email", ops_topic),
+        (VARIANTS["emails"][config.CONTEXT_NOTIFICATION_EMAIL], "email", order_topic),
+    ]
+
+
+@uses_variants
+def test_capacity_settings_from_context_reach_the_event_source_and_validate_order(
+    template_json: dict[str, Any], variant: Callable[[str], dict[str, Any]]
+) -> None:
+    # By default ValidateOrder reserves nothing: a reservation fails `cdk deploy` in an account whose
+    # concurrency quota cannot spare it (README, "Capacity").
+    assert all("ReservedConcurrentExecutions" not in f["Properties"] for f in functions_of(template_json))
+    template = variant("capacity")
+    _, mapping = only(template, "AWS::Lambda::EventSourceMapping")
+    assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 10}
+    _, validate = only(template, "AWS::Lambda::Function", "ValidateOrder")
+    assert validate["Properties"]["ReservedConcurrentExecutions"] == 20
+    _, starter = only(template, "AWS::Lambda::Function", "Starter")
+    assert "ReservedConcurrentExecutions" not in starter["Properties"]
+
+
+def test_default_starter_concurrency_stays_under_every_regions_standard_start_rate() -> None:
+    """The starter starts a batch's executions one after another; with the default MaximumConcurrency and the
+    fastest StartExecution assumed, it cannot start more per second than the smallest Standard refill rate."""
+    low, high = config.SQS_MAXIMUM_CONCURRENCY_RANGE
+    assert low <= config.STARTER_MAX_CONCURRENCY <= high
+    starts_per_second = config.STARTER_MAX_CONCURRENCY / config.ASSUMED_START_EXECUTION_SECONDS
+    assert starts_per_second <= config.STANDARD_START_EXECUTION_REFILL_PER_SECOND
+
+
+@uses_variants
+def test_a_layer_arn_from_context_replaces_the_ssm_parameter(variant: Callable[[str], dict[str, Any]]) -> None:
+    template = variant("layer_arn")
+    functions = functions_of(template)
+    assert len(functions) == 2
+    assert all(f["Properties"]["Layers"] == [LAYER_ARN] for f in functions)
+    parameters = [p.get("Default", "") for p in template.get("Parameters", {}).values()]
+    assert not any(name.startswith("/aws/service/powertools/") for name in parameters), parameters
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (config.CONTEXT_WORKFLOW_TYPE, "batch", "orders:workflowType must be one of"),
+        (config.CONTEXT_STARTER_MAX_CONCURRENCY, "1", r"orders:starterMaxConcurrency .* integer from 2 to 1000"),
+        (config.CONTEXT_STARTER_MAX_CONCURRENCY, "1001", r"orders:starterMaxConcurrency .* integer from 2 to 1000"),
+        (config.CONTEXT_STARTER_MAX_CONCURRENCY, "ten", r"orders:starterMaxConcurrency .* not 'ten'"),
+        (config.CONTEXT_VALIDATE_RESERVED_CONCURRENCY, "0", r"orders:validateReservedConcurrency .* at least 1"),
+        (config.CONTEXT_VALIDATE_RESERVED_CONCURRENCY, "2.5", r"orders:validateReservedConcurrency .* not '2.5'"),
+        (
+            config.CONTEXT_POWERTOOLS_LAYER_ARN,
+            "arn:aws:lambda:ca-west-1:123456789012:layer:Powertools",
+            "layer version",
+        ),
+        (config.CONTEXT_POWERTOOLS_LAYER_ARN, "AWSLambdaPowertoolsPythonV3:1", "layer version"),
+    ],
+)
+def test_a_wrong_context_value_is_a_clear_error_before_synthesis(key: str, value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_app(context={key: value})
+
+
+def test_the_app_synthesizes_with_cdk_json_context_that_the_command_line_overrides() -> None:
+    # `cdk synth` passes cdk.json's context; the tests and the local mode must synthesize the same template.
+    flags = {k: v for k, v in cdk_json_context().items() if k.startswith("@aws-cdk/")}
+    assert flags
+    app = build_app(context={config.CONTEXT_WORKFLOW_TYPE: "EXPRESS"})
+    assert {k: app.node.try_get_context(k) for k in flags} == flags
+    assert app.node.try_get_context(config.CONTEXT_WORKFLOW_TYPE) == "EXPRESS"
+
+
+def test_cdk_json_flags_are_feature_flags_of_the_pinned_aws_cdk_lib() -> None:
+    """A key CDK does not know is silently ignored: read the flags the pinned aws-cdk-lib defines (cx-api's
+    features.js, in the jsii bundle the Python package ships) and refuse any other, and any expired one."""
+    known, expired = pinned_feature_flags()
+    assert len(known) > 50
+    flags = [k for k in cdk_json_context() if k.startswith("@aws-cdk")]
+    assert [f for f in flags if f not in known] == []
+    assert [f for f in flags if f in expired] == []
+
+
+def pinned_feature_flags() -> tuple[set[str], set[str]]:
+    """(every flag, the expired ones) as aws-cdk-lib's cx-api module computes them, evaluated by Node.js."""
+    bundle = resources.files("aws_cdk._jsii") / f"aws-cdk-lib@{version('aws-cdk-lib')}.jsii.tgz"
+    module = "package/cx-api/lib/"
+    needed = {f"{module}features.js", f"{module}private/flag-modeling.js"}  # all that features.js requires
+    with resources.as_file(bundle) as path, tarfile.open(path) as archive, tempfile.TemporaryDirectory() as directory:
+        for member in archive:
+            if member.name in needed:
+                archive.extract(member, directory, filter="data")
+                needed.remove(member.name)
+                if not needed:
+                    break
+        assert not needed, f"aws-cdk-lib's bundle lacks {needed}"
+        script = (
+            "const f = require('./features.js');"
+            "console.log(JSON.stringify([Object.keys(f.FLAGS), f.CURRENT_VERSION_EXPIRED_FLAGS]));"
+        )
+        result = subprocess.run(
+            ["node", "-e", script], cwd=Path(directory, module), capture_output=True, text=True, check=True
+        )
+    known, expired = json.loads(result.stdout)
+    return set(known), set(expired)
+
+
+def functions_of(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(resources_of(template, "AWS::Lambda::Function").values())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import only, resources_of
+from tests.infra.conftest import only, resources_of, uses_variants
 from workflow import config
 
 
@@ -63,6 +65,7 @@ def test_starter_reads_the_queue_in_batches_with_partial_failures(template_json:
     assert props["BatchSize"] == config.STARTER_BATCH_SIZE
     assert props["MaximumBatchingWindowInSeconds"] == config.STARTER_BATCH_WINDOW_SECONDS
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["ScalingConfig"] == {"MaximumConcurrency": config.STARTER_MAX_CONCURRENCY}
 
 
 def test_functions_run_traced_with_the_pinned_powertools_layer(template_json: dict[str, Any]) -> None:
@@ -108,11 +111,21 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return actions if isinstance(actions, list) else [actions]
 
 
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    """A statement's resources as a list (cdk.json's @aws-cdk/aws-iam:minimizePolicies writes one alone bare)."""
+    return _as_list(statement["Resource"])
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def test_state_machine_is_standard_traced_logged_and_encrypted(template_json: dict[str, Any]) -> None:
     key = key_id(template_json)
     _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
     props = machine["Properties"]
     assert props["StateMachineType"] == "STANDARD"
+    assert props["StateMachineName"] == f"{config.STACK_NAME}-Orders-Standard"
     assert props["TracingConfiguration"] == {"Enabled": True}
     logging = props["LoggingConfiguration"]
     assert logging["Level"] == "ALL"
@@ -123,6 +136,43 @@ def test_state_machine_is_standard_traced_logged_and_encrypted(template_json: di
     assert props["EncryptionConfiguration"]["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
 
 
+def test_state_machine_logs_to_a_vended_logs_group(template_json: dict[str, Any]) -> None:
+    """Step Functions adds each log group it logs to to the account's CloudWatch Logs resource policy (5,120
+    characters at most); log groups named under /aws/vendedlogs/ spare it. Step Functions, "Avoiding Amazon
+    CloudWatch Logs resource policy size restrictions": https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html
+    """
+    _, machine = only(template_json, "AWS::StepFunctions::StateMachine")
+    (destination,) = machine["Properties"]["LoggingConfiguration"]["Destinations"]
+    log_group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    name = template_json["Resources"][log_group_id]["Properties"]["LogGroupName"]
+    assert name.startswith("/aws/vendedlogs/states/"), name
+
+
+@uses_variants
+def test_switching_to_express_brings_a_new_machine_that_everything_follows(
+    variant: Callable[[str], dict[str, Any]],
+) -> None:
+    """The type switch replaces the state machine under a new name; whatever names it follows by reference."""
+    express = variant("express")
+    machine_id, machine = only(express, "AWS::StepFunctions::StateMachine")
+    assert machine["Properties"]["StateMachineType"] == "EXPRESS"
+    assert machine["Properties"]["StateMachineName"] == f"{config.STACK_NAME}-Orders-Express"
+    _, starter = only(express, "AWS::Lambda::Function", "Starter")
+    assert starter["Properties"]["Environment"]["Variables"][config.ENV_STATE_MACHINE_ARN] == ref_of(machine_id)
+    assert express["Outputs"][config.OUTPUT_STATE_MACHINE_ARN]["Value"] == ref_of(machine_id)
+    execution_alarms = [
+        a
+        for a in resources_of(express, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Namespace"] == "AWS/States"
+    ]
+    assert len(execution_alarms) == 3
+    for alarm in execution_alarms:
+        assert alarm["Properties"]["Dimensions"] == [{"Name": "StateMachineArn", "Value": ref_of(machine_id)}]
+    # Where the ARN is written out rather than referenced (the role's trust and kms conditions), it is the new one.
+    written = re.findall(r":stateMachine:([\w-]+)", json.dumps(express))
+    assert written and set(written) == {f"{config.STACK_NAME}-Orders-Express"}
+
+
 def test_state_machine_role_writes_only_the_table_and_publishes_only_the_topics(template_json: dict[str, Any]) -> None:
     table, _ = only(template_json, "AWS::DynamoDB::Table")
     order_topic, _ = only(template_json, "AWS::SNS::Topic", "OrderTopic")
@@ -130,11 +180,11 @@ def test_state_machine_role_writes_only_the_table_and_publishes_only_the_topics(
     _, policy = only(template_json, "AWS::IAM::Policy", "StateMachine")
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))]
-    assert dynamodb == [
-        {"Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"], "Effect": "Allow", "Resource": [arn_of(table)]}
+    assert [(_actions(s), _resources(s)) for s in dynamodb] == [
+        (["dynamodb:PutItem", "dynamodb:UpdateItem"], [arn_of(table)])
     ]
     sns = [s for s in statements if any(a.startswith("sns:") for a in _actions(s))]
-    assert sorted(json.dumps(s["Resource"]) for s in sns) == sorted(
+    assert sorted(json.dumps(r) for s in sns for r in _resources(s)) == sorted(
         json.dumps(ref_of(t)) for t in (order_topic, ops_topic)
     )
     assert all(_actions(s) == ["sns:Publish"] for s in sns)
@@ -154,6 +204,29 @@ def test_table_is_on_demand_recoverable_and_encrypted(template: Template, templa
             "DeletionPolicy": "Retain",
         },
     )
+
+
+def test_state_machine_role_may_decrypt_the_table_key_through_dynamodb(template_json: dict[str, Any]) -> None:
+    """The table is encrypted with the stack's key: each PutItem and UpdateItem needs the caller's own kms:Decrypt
+    of the table key, which DynamoDB requests on its behalf, in the table's encryption context ("How Amazon
+    DynamoDB uses AWS KMS", Monitoring, Decrypt: https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+    The grant must be the table's own, not a side effect of the topics' publish grants on the same key."""
+    key = key_id(template_json)
+    table, _ = only(template_json, "AWS::DynamoDB::Table")
+    _, policy = only(template_json, "AWS::IAM::Policy", "StateMachine")
+    table_statements = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Condition", {}).get("StringEquals", {}).get("kms:EncryptionContext:aws:dynamodb:tableName")
+        == ref_of(table)
+    ]
+    assert len(table_statements) == 1, table_statements
+    (statement,) = table_statements
+    assert statement["Effect"] == "Allow"
+    assert _actions(statement) == ["kms:Decrypt"]
+    assert _resources(statement) == [arn_of(key)]
+    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == {"Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]]}
 
 
 def test_topics_are_encrypted_and_separate(template_json: dict[str, Any]) -> None:
@@ -184,6 +257,56 @@ def test_alarms_cover_dlq_age_executions_and_function_errors_and_tell_operations
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [ref_of(ops_topic)]
         assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+
+
+def test_every_alarm_may_publish_to_the_topics_it_notifies(template_json: dict[str, Any]) -> None:
+    """An AWS::SNS::TopicPolicy replaces the topic's default policy, so CloudWatch may publish an alarm's action
+    only where the policy allows it: as cloudwatch.amazonaws.com, for this account (aws:SourceAccount) and this
+    alarm (aws:SourceArn). "Example cases for Amazon SNS access control":
+    https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html; re:Post, "Why didn't I receive an
+    SNS notification for my CloudWatch alarm trigger?":
+    https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger"""
+    policies = resources_of(template_json, "AWS::SNS::TopicPolicy")
+    alarms = resources_of(template_json, "AWS::CloudWatch::Alarm")
+    assert alarms
+    offences = []
+    for alarm_id, alarm in alarms.items():
+        props = alarm["Properties"]
+        for topic in [
+            *props.get("AlarmActions", []),
+            *props.get("OKActions", []),
+            *props.get("InsufficientDataActions", []),
+        ]:
+            statements = [
+                statement
+                for policy in policies.values()
+                if topic in policy["Properties"]["Topics"]
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            ]
+            if not any(_allows_alarm_to_publish(s, topic, alarm_id) for s in statements):
+                offences.append(f"{alarm_id} may not publish to {topic}")
+    assert offences == []
+
+
+def _allows_alarm_to_publish(statement: dict[str, Any], topic: Any, alarm_id: str) -> bool:
+    principal = statement.get("Principal", {})
+    services = principal.get("Service", []) if isinstance(principal, dict) else []
+    conditions = statement.get("Condition", {})
+    source_arns = [
+        arn
+        for operator in ("ArnEquals", "ArnLike")
+        for arn in _as_list(conditions.get(operator, {}).get("aws:SourceArn", []))
+    ]
+    return (
+        statement["Effect"] == "Allow"
+        and "cloudwatch.amazonaws.com" in _as_list(services)
+        and "sns:Publish" in _actions(statement)
+        and topic in _resources(statement)
+        and conditions.get("StringEquals", {}).get("aws:SourceAccount") == {"Ref": "AWS::AccountId"}
+        and arn_of(alarm_id) in source_arns
+        # No other condition, which the alarm's request might not meet.
+        and {key for keys in conditions.values() for key in keys} == {"aws:SourceAccount", "aws:SourceArn"}
+    )
 
 
 def test_dashboard_shows_every_part_of_the_pipeline(template_json: dict[str, Any]) -> None:

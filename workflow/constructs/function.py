@@ -17,16 +17,19 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
 
-def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
-    """The public Powertools layer of the pinned version, resolved from AWS's SSM parameter at deploy time.
+def powertools_layer(scope: Construct, layer_arn: str | None = None) -> lambda_.ILayerVersion:
+    """The public Powertools layer of the pinned version: `layer_arn` when given, else resolved at deploy time
+    from the SSM parameter Powertools publishes, which exists only in the Regions Powertools publishes its
+    layers to (Powertools for AWS Lambda (Python), "Installation", Lambda Layer: see the README, "Deploy").
 
     The layer is built with Powertools' extras, so it also carries pydantic and the X-Ray SDK.
     """
-    parameter = config.POWERTOOLS_LAYER_PARAMETER.format(
-        arch=ARCHITECTURE.name, runtime=RUNTIME.name, version=config.POWERTOOLS_VERSION
-    )
-    arn = ssm.StringParameter.value_for_string_parameter(scope, parameter)
-    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)
+    if layer_arn is None:
+        parameter = config.POWERTOOLS_LAYER_PARAMETER.format(
+            arch=ARCHITECTURE.name, runtime=RUNTIME.name, version=config.POWERTOOLS_VERSION
+        )
+        layer_arn = ssm.StringParameter.value_for_string_parameter(scope, parameter)
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", layer_arn)
 
 
 class PythonFunction(Construct):
@@ -45,6 +48,7 @@ class PythonFunction(Construct):
         layer: lambda_.ILayerVersion,
         key: kms.IKey,
         environment: dict[str, str] | None = None,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -77,6 +81,7 @@ class PythonFunction(Construct):
             role=self.role,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=256,
+            reserved_concurrent_executions=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             environment={

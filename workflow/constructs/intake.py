@@ -24,6 +24,7 @@ class OrderIntake(Construct):
         state_machine: sfn.IStateMachine,
         key: kms.IKey,
         layer: lambda_.ILayerVersion,
+        max_concurrency: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
@@ -76,5 +77,7 @@ class OrderIntake(Construct):
                 batch_size=config.STARTER_BATCH_SIZE,
                 max_batching_window=Duration.seconds(config.STARTER_BATCH_WINDOW_SECONDS),
                 report_batch_item_failures=True,
+                # Caps the starter's concurrent batches, and so the rate of StartExecution calls (README, "Capacity").
+                max_concurrency=max_concurrency,
             )
         )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -90,6 +91,25 @@ class OrderObservability(Construct):
                 function.metric_errors(period=PERIOD),
                 f"The {name} function raised errors.",
             )
+        # The topic's policy (written for TLS-only) replaces SNS's default policy, so CloudWatch may publish
+        # only if the policy says so: for this account's alarms, and only these (aws:SourceAccount and
+        # aws:SourceArn against the confused deputy). Each alarm by its own ARN: the alarms keep generated names,
+        # which CloudFormation may replace at will. "Example cases for Amazon SNS access control":
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html and re:Post, "Why didn't I
+        # receive an SNS notification for my CloudWatch alarm trigger?":
+        # https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger
+        operations_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisStacksAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[operations_topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                    "ArnLike": {"aws:SourceArn": [alarm.alarm_arn for alarm in self.alarms]},
+                },
+            )
+        )
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
         self.dashboard.add_widgets(

@@ -6,6 +6,7 @@ from typing import cast
 
 from aws_cdk import CfnElement, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -18,6 +19,11 @@ from workflow.constructs.function import PythonFunction
 from workflow.constructs.nag import XRAY_AND_LOG_DELIVERY, acknowledge
 
 
+def state_machine_name(stack_name: str, workflow_type: str) -> str:
+    """`OrderProcessor-Orders-Standard` or `OrderProcessor-Orders-Express`."""
+    return f"{stack_name}-Orders-{workflow_type.capitalize()}"
+
+
 class OrderWorkflow(Construct):
     def __init__(
         self,
@@ -25,6 +31,7 @@ class OrderWorkflow(Construct):
         construct_id: str,
         *,
         workflow_type: str,
+        validate_reserved_concurrency: int | None,
         table: dynamodb.ITable,
         order_topic: sns.ITopic,
         operations_topic: sns.ITopic,
@@ -42,10 +49,20 @@ class OrderWorkflow(Construct):
             timeout_seconds=config.VALIDATE_TIMEOUT_SECONDS,
             layer=layer,
             key=key,
+            reserved_concurrency=validate_reserved_concurrency,
         )
+        stack = Stack.of(self)
         self.log_group = logs.LogGroup(
             self,
             "ExecutionLogs",
+            # Step Functions adds each log group it logs to to the account's CloudWatch Logs resource policy,
+            # which is capped at 5,120 characters; groups under /aws/vendedlogs/ spare it. Step Functions,
+            # "Avoiding Amazon CloudWatch Logs resource policy size restrictions":
+            # https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html
+            # CloudWatch Logs, "Logs sent to CloudWatch Logs" (log group resource policy):
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
+            # One name for both workflow types: switching the type keeps the group and its logs.
+            log_group_name=f"{config.VENDED_LOGS_PREFIX}{stack.stack_name}-Orders",
             retention=logs.RetentionDays.ONE_MONTH,
             encryption_key=key,
             removal_policy=RemovalPolicy.DESTROY,
@@ -53,8 +70,10 @@ class OrderWorkflow(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            # Named: the KMS key policy condition CDK writes for an encrypted machine needs its ARN.
-            state_machine_name=f"{Stack.of(self).stack_name}-Orders",
+            # Named: the KMS key policy condition CDK writes for an encrypted machine needs its ARN at synth time.
+            # The type is in the name: StateMachineType cannot change in place, and CloudFormation replaces a
+            # named resource only under a new name (README, "Deploy and destroy").
+            state_machine_name=state_machine_name(stack.stack_name, workflow_type),
             state_machine_type=sfn.StateMachineType[workflow_type],
             definition_body=sfn.DefinitionBody.from_string(config.DEFINITION_FILE.read_text()),
             definition_substitutions={
@@ -71,6 +90,22 @@ class OrderWorkflow(Construct):
         role = self.state_machine.role
         self.validate.function.grant_invoke(role)
         table.grant(role, "dynamodb:PutItem", "dynamodb:UpdateItem")
+        # The table is encrypted with the stack's key: DynamoDB decrypts the table key with the caller's own
+        # kms:Decrypt, through DynamoDB, in the table's encryption context ("How Amazon DynamoDB uses AWS KMS",
+        # Monitoring, Decrypt: https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DecryptTheTableKeyThroughDynamoDB",
+                actions=["kms:Decrypt"],
+                resources=[key.key_arn],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": f"dynamodb.{stack.region}.{stack.url_suffix}",
+                        "kms:EncryptionContext:aws:dynamodb:tableName": table.table_name,
+                    }
+                },
+            )
+        )
         order_topic.grant_publish(role)
         operations_topic.grant_publish(role)
         acknowledge(
@@ -79,7 +114,7 @@ class OrderWorkflow(Construct):
             "Tracing and execution logging: X-Ray segments and CloudWatch Logs delivery "
             "(logs:CreateLogDelivery and friends) exist only on Resource '*'.",
         )
-        validate_id = Stack.of(self).get_logical_id(cast(CfnElement, self.validate.function.node.default_child))
+        validate_id = stack.get_logical_id(cast(CfnElement, self.validate.function.node.default_child))
         acknowledge(
             role,
             f"IAM5[Resource::<{validate_id}.Arn>:*]",
