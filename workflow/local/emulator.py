@@ -135,7 +135,7 @@ class EmulatedStack:
         patches.detach_event_source_mappings(ACCOUNT_ID, REGION, self.resources.queue_url.rsplit("/", 1)[1])
         patches.warm_up(REGION, ("lambda", "dynamodb", "sns", "sqs", "stepfunctions"))
         # A real SNS -> SQS subscription on the order topic: what customers would be told, kept to read back.
-        self.notifications_queue_url = self._subscribe_capture_queue()
+        self.notifications_queue_url = self.subscribe_queue(self.resources.order_topic_arn, CAPTURE_QUEUE)
         self.access.load(read_deployed(self.client, ACCOUNT_ID, REGION))
         # The local mode does not evaluate alarms: whether CloudWatch could take each action is checked now.
         alarms = alarm_actions(fidelity.deployed_alarms(ACCOUNT_ID, REGION, config.STACK_NAME))
@@ -161,14 +161,14 @@ class EmulatedStack:
             if parameter["Type"].startswith("AWS::SSM::Parameter::Value"):
                 patches.seed_ssm_parameter(ACCOUNT_ID, REGION, parameter["Default"], LOCAL_LAYER_ARN)
 
-    def _subscribe_capture_queue(self) -> str:
+    def subscribe_queue(self, topic_arn: str, queue_name: str) -> str:
+        """A new queue subscribed to a topic, with the queue policy that lets SNS deliver to it; its URL."""
         sqs = self.client("sqs")
-        url: str = sqs.create_queue(QueueName=CAPTURE_QUEUE)["QueueUrl"]
+        url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sqs.set_queue_attributes(
-            QueueUrl=url, Attributes={"Policy": json.dumps(capture_queue_policy(arn, self.resources.order_topic_arn))}
-        )
-        self.client("sns").subscribe(TopicArn=self.resources.order_topic_arn, Protocol="sqs", Endpoint=arn)
+        policy = json.dumps(subscribed_queue_policy(arn, topic_arn))
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        self.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
         return url
 
     def event_source_mapping(self) -> dict[str, Any]:
@@ -186,7 +186,7 @@ class EmulatedStack:
         return patches.wait_for_execution(execution_arn, timeout)
 
 
-def capture_queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
+def subscribed_queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
     """The queue policy a user writes to subscribe a queue to a topic: SNS may send, for this topic only
     ("Subscribing an Amazon SQS queue to an Amazon SNS topic", step 2,
     https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html)."""
