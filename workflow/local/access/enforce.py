@@ -153,6 +153,10 @@ class AccessControl:
         self._decisions.clear()
         self.denied.clear()
 
+    def decided(self) -> set[tuple[str, str, str, bool]]:
+        """Every distinct call checked so far: (caller, service, operation, whether it was allowed)."""
+        return {(key[0].arn, key[1], key[2], denied is None) for key, denied in self._decisions.items()}
+
     def caller(self) -> Principal | None:
         """Who makes a call on this thread: the function running on it, else whoever it acts as."""
         function = self._runtime.current_function()
