@@ -5,9 +5,9 @@ Who calls (AWS acts with these identities, and so does the local mode):
   runs on the thread);
 - the state machine's integration calls: the state machine's role (`fidelity` makes each
   integration client act as the role the interpreter passes);
-- Lambda's SQS poller (`workflow.local.poller`): the function's execution role, which the event source
-  mapping uses to read the queue ("Lambda execution role permissions" for SQS,
-  https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html);
+- Lambda's SQS poller (`workflow.local.poller`): the function's execution role ("When you use an event
+  source mapping to invoke your function, Lambda uses the execution role to read event data",
+  https://docs.aws.amazon.com/lambda/latest/dg/permissions-managed-policies.html);
 - CloudWatch alarms, at deploy time: `cloudwatch.amazonaws.com`, with the alarm as `aws:SourceArn`.
 
 The hooks sit on botocore's events of the application's session (`before-parameter-build` remembers
