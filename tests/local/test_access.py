@@ -426,3 +426,38 @@ def test_without_an_alarm_grant_every_alarm_action_fails(assembly: Path, tmp_pat
         assert len(failures) == len(alarms) > 0
         reason = "is not authorized to perform: SNS:Publish" if needed.kind == TOPIC_POLICY else "encryption key"
         assert all(reason in failure for failure in failures)
+
+
+def test_the_services_report_the_policies_and_keys_the_template_deploys(stack: EmulatedStack) -> None:
+    """What the checks read is what CloudFormation deployed: the queue's and topic's policies (a topic
+    policy replaces SNS's default one), and the key of the table, the log groups and the state machine."""
+    resources = stack.template["Resources"]
+    key_arn = stack.client("kms").describe_key(KeyId=stack.client("kms").list_keys()["Keys"][0]["KeyId"])[
+        "KeyMetadata"
+    ]["Arn"]
+
+    queue_policy = json.loads(
+        stack.client("sqs").get_queue_attributes(QueueUrl=stack.resources.queue_url, AttributeNames=["Policy"])[
+            "Attributes"
+        ]["Policy"]
+    )
+    topic_policy = json.loads(
+        stack.client("sns").get_topic_attributes(TopicArn=stack.resources.order_topic_arn)["Attributes"]["Policy"]
+    )
+    template_topic_policy = next(
+        r for k, r in resources.items() if r["Type"] == TOPIC_POLICY and k.startswith("NotificationsOrderTopic")
+    )["Properties"]["PolicyDocument"]
+    assert [s["Effect"] for s in queue_policy["Statement"]] == ["Deny"]
+    assert [s.get("Sid") for s in topic_policy["Statement"]] == [
+        s.get("Sid") for s in template_topic_policy["Statement"]
+    ]
+    assert "__default_statement_ID" not in json.dumps(topic_policy)
+
+    table = stack.client("dynamodb").describe_table(TableName=stack.resources.table_name)["Table"]
+    assert table["SSEDescription"]["KMSMasterKeyArn"] == key_arn
+    log_groups = stack.client("logs").describe_log_groups()["logGroups"]
+    assert len(log_groups) == 3
+    assert {group.get("kmsKeyId") for group in log_groups} == {key_arn}
+    machine = stack.client("stepfunctions").describe_state_machine(stateMachineArn=stack.resources.state_machine_arn)
+    assert machine["encryptionConfiguration"]["type"] == "CUSTOMER_MANAGED_KMS_KEY"
+    assert machine["encryptionConfiguration"]["kmsKeyId"] == key_arn
