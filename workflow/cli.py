@@ -60,6 +60,9 @@ def local_run(args: argparse.Namespace) -> int:
         with EmulatedStack(assembly, time_scale=args.time_scale) as stack:
             stack.faults.configure(rates, args.seed)
             console.print(f"Deployed {config.STACK_NAME} into the emulator; sending {len(bodies)} messages.")
+            # On AWS these fail silently, in each alarm's history only: say so before anything else.
+            for failure in stack.alarm_action_failures:
+                console.print(f"[bold red]Alarm action denied:[/] {failure}", soft_wrap=True)
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=True) as bar:
                 delivered = bar.add_task("Messages started", total=len(bodies))
@@ -72,6 +75,9 @@ def local_run(args: argparse.Namespace) -> int:
                 seconds = process(stack, bodies, on_progress)
             recovery = recover(stack) if args.recover else None
             report = build_report(stack, messages=len(bodies), seconds=seconds)
+            denied = sorted(stack.access.denied.items())
+    for (caller, operation, resource, code), count in denied:
+        console.print(f"[red]Access denied {count}x:[/] {code} on {operation} {resource} for {caller}", soft_wrap=True)
     if recovery is not None:
         report["recovery"] = recovery
         console.print(

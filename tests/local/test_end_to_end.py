@@ -19,11 +19,7 @@ def by_key(items: list[dict[str, Any]], field: str = "orderId") -> dict[str, dic
 
 
 def subscribe_operations(stack: EmulatedStack) -> str:
-    sqs = stack.client("sqs")
-    url: str = sqs.create_queue(QueueName="test-operations")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    stack.client("sns").subscribe(TopicArn=stack.resources.operations_topic_arn, Protocol="sqs", Endpoint=arn)
-    return url
+    return stack.subscribe_queue(stack.resources.operations_topic_arn, "test-operations")
 
 
 def test_every_kind_of_message_reaches_its_outcome(stack: EmulatedStack) -> None:

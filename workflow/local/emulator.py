@@ -24,6 +24,9 @@ from moto import mock_aws
 
 from workflow import config
 from workflow.local import patches
+from workflow.local.access import fidelity
+from workflow.local.access.account import read_deployed
+from workflow.local.access.enforce import AccessControl, alarm_actions
 from workflow.local.faults import FaultInjector
 from workflow.local.runtime import LambdaRuntime
 from workflow.operations import outputs_of, resources_from_outputs
@@ -59,6 +62,10 @@ class EmulatedStack:
         self.faults = FaultInjector()
         self.application_session = unsigned_session()
         self.faults.register(self.application_session.events)
+        # Every application call is authorized against the deployed policies (workflow.local.access).
+        self.access = AccessControl(self.runtime)
+        self.access.register(self.application_session.events)
+        self.alarm_action_failures: list[str] = []
         self._saved_default_session: boto3.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._gc_threshold = gc.get_threshold()
@@ -71,6 +78,7 @@ class EmulatedStack:
         self.runtime.__enter__()
         try:
             patches.install(self.runtime, self.time_scale)
+            fidelity.install()
             self._deploy()
         except BaseException:
             self.__exit__(None, None, None)
@@ -95,6 +103,10 @@ class EmulatedStack:
     def client(self, service: str) -> Any:
         """The local mode's own client for a service (one per service, shared by its threads)."""
         return self._shared(("client", service), lambda: self.session.client(service))
+
+    def application_client(self, service: str) -> Any:
+        """A client of the application's session: its calls are checked when made as a caller of the system."""
+        return self._shared(("application", service), lambda: self.application_session.client(service))
 
     def resource(self, service: str) -> Any:
         return self._shared(("resource", service), lambda: self.session.resource(service))
@@ -123,7 +135,11 @@ class EmulatedStack:
         patches.detach_event_source_mappings(ACCOUNT_ID, REGION, self.resources.queue_url.rsplit("/", 1)[1])
         patches.warm_up(REGION, ("lambda", "dynamodb", "sns", "sqs", "stepfunctions"))
         # A real SNS -> SQS subscription on the order topic: what customers would be told, kept to read back.
-        self.notifications_queue_url = self._subscribe_capture_queue()
+        self.notifications_queue_url = self.subscribe_queue(self.resources.order_topic_arn, CAPTURE_QUEUE)
+        self.access.load(read_deployed(self.client, ACCOUNT_ID, REGION))
+        # The local mode does not evaluate alarms: whether CloudWatch could take each action is checked now.
+        alarms = alarm_actions(fidelity.deployed_alarms(ACCOUNT_ID, REGION, config.STACK_NAME))
+        self.alarm_action_failures = self.access.alarm_action_failures(alarms)
 
     def _upload_assets(self) -> None:
         """Each zip asset where the template expects it, as `cdk deploy` publishes assets before deploying."""
@@ -145,11 +161,14 @@ class EmulatedStack:
             if parameter["Type"].startswith("AWS::SSM::Parameter::Value"):
                 patches.seed_ssm_parameter(ACCOUNT_ID, REGION, parameter["Default"], LOCAL_LAYER_ARN)
 
-    def _subscribe_capture_queue(self) -> str:
+    def subscribe_queue(self, topic_arn: str, queue_name: str) -> str:
+        """A new queue subscribed to a topic, with the queue policy that lets SNS deliver to it; its URL."""
         sqs = self.client("sqs")
-        url: str = sqs.create_queue(QueueName=CAPTURE_QUEUE)["QueueUrl"]
+        url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.client("sns").subscribe(TopicArn=self.resources.order_topic_arn, Protocol="sqs", Endpoint=arn)
+        policy = json.dumps(subscribed_queue_policy(arn, topic_arn))
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        self.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
         return url
 
     def event_source_mapping(self) -> dict[str, Any]:
@@ -165,6 +184,24 @@ class EmulatedStack:
 
     def wait_for_execution(self, execution_arn: str, timeout: float = 60) -> str:
         return patches.wait_for_execution(execution_arn, timeout)
+
+
+def subscribed_queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    """The queue policy a user writes to subscribe a queue to a topic: SNS may send, for this topic only
+    ("Subscribing an Amazon SQS queue to an Amazon SNS topic", step 2,
+    https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
 
 
 def unsigned_session() -> boto3.Session:

@@ -4,6 +4,8 @@ It receives up to the mapping's batch size, invokes the function once per batch,
 succeeded and, with ReportBatchItemFailures, leaves only the reported failures on the queue.
 A failed message becomes visible again after the queue's visibility timeout (scaled like all
 local time), and SQS itself moves it to the dead-letter queue after maxReceiveCount receives.
+The poller reads the queue as the function's execution role, as the event source mapping does, so
+its calls are authorized like the function's own (workflow.local.access).
 """
 
 from __future__ import annotations
@@ -12,16 +14,22 @@ import hashlib
 import json
 from typing import Any
 
+from workflow.local.access.enforce import ActingClient
 from workflow.local.emulator import REGION, EmulatedStack
 from workflow.local.patches import scaled
 
 
 class SqsEventSource:
     def __init__(self, stack: EmulatedStack) -> None:
-        self._sqs = stack.client("sqs")
         self._lambda = stack.client("lambda")
         mapping = stack.event_source_mapping()
         self.function_arn: str = mapping["FunctionArn"]
+        # The mapping reads the queue as the function's role, which needs ReceiveMessage, DeleteMessage and
+        # GetQueueAttributes ("Creating and configuring an Amazon SQS event source mapping", execution role
+        # permissions, https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+        self._sqs = ActingClient(stack.application_client("sqs"), stack.access.function_role(self.function_arn))
+        # Shortening a failed message's visibility timeout is the local mode's own (it scales time).
+        self._own_sqs = stack.client("sqs")
         self.batch_size: int = mapping.get("BatchSize") or 10
         self.reports_item_failures = "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", [])
         self.queue_url = stack.resources.queue_url
@@ -52,7 +60,7 @@ class SqsEventSource:
             )
         for message in messages:
             if message["MessageId"] in failed:
-                self._sqs.change_message_visibility(
+                self._own_sqs.change_message_visibility(
                     QueueUrl=self.queue_url,
                     ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=round(scaled(self.visibility_timeout)),

@@ -114,6 +114,7 @@ class LambdaRuntime:
         self._stdout = _InvocationStream(sys.stdout)
         self._stderr = _InvocationStream(sys.stderr)
         self._saved_streams: tuple[TextIO, TextIO] | None = None
+        self._running = threading.local()
 
     def __enter__(self) -> LambdaRuntime:
         self._saved_streams = (sys.stdout, sys.stderr)
@@ -138,6 +139,7 @@ class LambdaRuntime:
         with self.lock, self._environment(spec), self._capture(log):
             self.invocations[spec.name] = self.invocations.get(spec.name, 0) + 1
             print(f"START RequestId: {request_id} Version: $LATEST")
+            caller, self._running.spec = getattr(self._running, "spec", None), spec
             try:
                 for hook in self.hooks:
                     hook(spec, event)
@@ -148,8 +150,15 @@ class LambdaRuntime:
             except Exception as error:
                 payload, errored = json.dumps(error_payload(error, request_id)), True
                 print(f"[ERROR] {type(error).__name__}: {error}")
+            finally:
+                self._running.spec = caller
             print(f"END RequestId: {request_id}")
         return payload, errored, log.getvalue()
+
+    def current_function(self) -> FunctionSpec | None:
+        """The function whose handler runs on this thread, if any (its calls are made as its role)."""
+        spec: FunctionSpec | None = getattr(self._running, "spec", None)
+        return spec
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         key = (spec.code_sha, spec.handler)

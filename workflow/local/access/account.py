@@ -1,0 +1,122 @@
+"""The policies as deployed: read back from the emulated account through each service's API, as an
+auditor would read them from AWS, never from a second description of the stack.
+
+- Roles: each role's inline policies (`AWS::IAM::Policy` and a role's `Policies`) and attached
+  managed policies (IAM ListRolePolicies/GetRolePolicy, ListAttachedRolePolicies/GetPolicyVersion).
+- Queues and topics: their resource policy (SQS GetQueueAttributes `Policy`, SNS GetTopicAttributes
+  `Policy`) and their KMS key; the table's and the state machine's KMS key (DescribeTable,
+  DescribeStateMachine); each key's policy (KMS GetKeyPolicy).
+- Which role each function runs as (Lambda ListFunctions).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Policy = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Encrypted:
+    """A resource, its resource policy (None: it has none) and the KMS key that encrypts it (None: none of ours)."""
+
+    arn: str
+    policy: Policy | None = None
+    key_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    arn: str
+    role_arn: str
+    key_arn: str | None
+
+
+@dataclass
+class DeployedAccess:
+    account: str
+    region: str
+    role_policies: dict[str, list[Policy]] = field(default_factory=dict)
+    function_roles: dict[str, str] = field(default_factory=dict)  # function ARN -> role ARN
+    function_arns: dict[str, str] = field(default_factory=dict)  # function name -> ARN
+    queues: dict[str, Encrypted] = field(default_factory=dict)  # queue URL -> queue
+    topics: dict[str, Encrypted] = field(default_factory=dict)  # topic ARN -> topic
+    tables: dict[str, Encrypted] = field(default_factory=dict)  # table name -> table
+    state_machines: dict[str, StateMachine] = field(default_factory=dict)
+    key_policies: dict[str, Policy] = field(default_factory=dict)  # key ARN -> key policy
+
+    def identity_policies(self, role_arn: str) -> list[Policy]:
+        return self.role_policies.get(role_arn, [])
+
+
+def read_deployed(client: Callable[[str], Any], account: str, region: str) -> DeployedAccess:
+    """Everything the access checks need, read through the local mode's own (unchecked) clients."""
+    deployed = DeployedAccess(account=account, region=region)
+    kms = client("kms")
+    for key in _pages(kms, "list_keys", "Keys"):
+        policy = kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]
+        deployed.key_policies[key["KeyArn"]] = _parsed_document(policy)
+
+    def key_arn(key_id: str | None) -> str | None:
+        return str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]) if key_id else None
+
+    iam = client("iam")
+    for role in _pages(iam, "list_roles", "Roles"):
+        deployed.role_policies[role["Arn"]] = _role_policies(iam, role["RoleName"])
+    for function in _pages(client("lambda"), "list_functions", "Functions"):
+        deployed.function_roles[function["FunctionArn"]] = function["Role"]
+        deployed.function_arns[function["FunctionName"]] = function["FunctionArn"]
+    sqs = client("sqs")
+    for url in sqs.list_queues().get("QueueUrls", []):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        deployed.queues[url] = Encrypted(
+            attributes["QueueArn"], _parsed(attributes.get("Policy")), key_arn(attributes.get("KmsMasterKeyId"))
+        )
+    sns = client("sns")
+    for topic in _pages(sns, "list_topics", "Topics"):
+        attributes = sns.get_topic_attributes(TopicArn=topic["TopicArn"])["Attributes"]
+        deployed.topics[topic["TopicArn"]] = Encrypted(
+            topic["TopicArn"], _parsed(attributes.get("Policy")), key_arn(attributes.get("KmsMasterKeyId"))
+        )
+    dynamodb = client("dynamodb")
+    for name in dynamodb.list_tables()["TableNames"]:
+        table = dynamodb.describe_table(TableName=name)["Table"]
+        sse = table.get("SSEDescription") or {}
+        deployed.tables[name] = Encrypted(table["TableArn"], None, key_arn(sse.get("KMSMasterKeyArn")))
+    sfn = client("stepfunctions")
+    for machine in _pages(sfn, "list_state_machines", "stateMachines"):
+        described = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])
+        encryption = described.get("encryptionConfiguration") or {}
+        customer_key = encryption.get("kmsKeyId") if encryption.get("type") == "CUSTOMER_MANAGED_KMS_KEY" else None
+        deployed.state_machines[machine["stateMachineArn"]] = StateMachine(
+            machine["stateMachineArn"], described["roleArn"], key_arn(customer_key)
+        )
+    return deployed
+
+
+def _role_policies(iam: Any, role_name: str) -> list[Policy]:
+    policies: list[Policy] = [
+        _parsed_document(iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])
+        for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    ]
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)["PolicyVersion"]
+        policies.append(_parsed_document(document["Document"]))
+    return policies
+
+
+def _pages(client: Any, operation: str, key: str) -> list[Any]:
+    return [item for page in client.get_paginator(operation).paginate() for item in page[key]]
+
+
+def _parsed(text: str | None) -> Policy | None:
+    return json.loads(text) if text else None
+
+
+def _parsed_document(document: Any) -> Policy:
+    """boto3 decodes IAM's URL-encoded documents to dicts; a string is JSON."""
+    return document if isinstance(document, dict) else json.loads(document)
