@@ -24,7 +24,6 @@ from moto import mock_aws
 
 from workflow import config
 from workflow.local import patches
-from workflow.local.access import fidelity
 from workflow.local.access.account import read_deployed
 from workflow.local.access.enforce import AccessControl, alarm_actions
 from workflow.local.faults import FaultInjector
@@ -78,7 +77,6 @@ class EmulatedStack:
         self.runtime.__enter__()
         try:
             patches.install(self.runtime, self.time_scale)
-            fidelity.install()
             self._deploy()
         except BaseException:
             self.__exit__(None, None, None)
@@ -138,7 +136,7 @@ class EmulatedStack:
         self.notifications_queue_url = self.subscribe_queue(self.resources.order_topic_arn, CAPTURE_QUEUE)
         self.access.load(read_deployed(self.client, ACCOUNT_ID, REGION))
         # The local mode does not evaluate alarms: whether CloudWatch could take each action is checked now.
-        alarms = alarm_actions(fidelity.deployed_alarms(ACCOUNT_ID, REGION, config.STACK_NAME))
+        alarms = alarm_actions(patches.deployed_alarms(ACCOUNT_ID, REGION, config.STACK_NAME))
         self.alarm_action_failures = self.access.alarm_action_failures(alarms)
 
     def _upload_assets(self) -> None:

@@ -11,7 +11,11 @@ replaces:
 - `fidelity.lambda_`: Lambda code in-process; errors as the Lambda service reports them.
 - `fidelity.stepfunctions`: Retry back-off and Wait states on the run's time scale.
 - `fidelity.cloudformation`: the state machine resource as AWS creates it; SNS subscriptions modelled;
-  policies and alarms recorded; any other unsupported type fails; SSM parameters under /aws/ seeded.
+  alarms recorded; any other unsupported type fails; SSM parameters under /aws/ seeded.
+- `fidelity.integration_errors`: the state machine's integration errors named as Step Functions names them.
+- `fidelity.access`: queue and topic policies applied, the encryption settings moto drops kept, log
+  groups and SNS deliveries checked against key and queue policies, integration calls made as the
+  state machine's role (what `workflow.local.access` needs of moto).
 - `fidelity.sqs`: the event source mapping detached, so `workflow.local.poller` plays Lambda's poller.
 - `speed.requests`: routing, WSGI environ, backend lookups, response members, random ids, and the
   interpreter's integration calls handed to moto in-process.
@@ -25,6 +29,7 @@ replaces:
 from __future__ import annotations
 
 from workflow.local.patches import fidelity, speed
+from workflow.local.patches.fidelity.access import deployed_alarms
 from workflow.local.patches.fidelity.cloudformation import seed_ssm_parameter
 from workflow.local.patches.fidelity.sqs import detach_event_source_mappings
 from workflow.local.patches.speed.stepfunctions import forget_stack, wait_for_execution, warm_up
@@ -33,6 +38,7 @@ from workflow.local.patches.version import check_version
 from workflow.local.runtime import LambdaRuntime
 
 __all__ = [
+    "deployed_alarms",
     "detach_event_source_mappings",
     "install",
     "scaled",
@@ -48,6 +54,7 @@ def install(runtime: LambdaRuntime, time_scale: float) -> None:
     current.runtime = runtime
     current.time_scale = time_scale
     forget_stack()
+    fidelity.access.forget_stack()
     if current.installed:
         return
     fidelity.install()

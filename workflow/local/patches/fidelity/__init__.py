@@ -13,13 +13,19 @@ Each module patches one service; a new AWS rule goes in the module of the servic
   handler. It skips SNS subscriptions, queue and topic policies and alarms: model them, and fail the
   deployment on any other type it does not support. SSM parameters under /aws/ cannot be written
   through moto's API: seed its backend.
+- `access`: what access control (`workflow.local.access`) needs of moto: queue and topic policies
+  applied to their queues and topics (a topic policy replaces SNS's default one), the encryption
+  settings CloudFormation passes and moto drops (key policy text, the table's SSE, a log group's key,
+  the state machine's key), a log group whose key policy refuses CloudWatch Logs fails its creation,
+  SNS delivers to a queue only if the queue's (and its key's) policy allows it, and the state
+  machine's integration calls are made as its role.
 - `sqs`: moto invokes an SQS event source mapping inside SendMessage, one message at a time and
   ignoring partial batch responses: detach it, so `workflow.local.poller` can play Lambda's poller.
 """
 
 from __future__ import annotations
 
-from workflow.local.patches.fidelity import cloudformation, integration_errors, lambda_, stepfunctions
+from workflow.local.patches.fidelity import access, cloudformation, integration_errors, lambda_, stepfunctions
 
 
 def install() -> None:
@@ -27,3 +33,4 @@ def install() -> None:
     stepfunctions.install()
     integration_errors.install()
     cloudformation.install()
+    access.install()  # wraps the state machine handler `cloudformation` installs

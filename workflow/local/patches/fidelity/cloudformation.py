@@ -4,9 +4,10 @@
 
 moto's CloudFormation creates state machines where the executing engine cannot see them and ignores
 DefinitionSubstitutions, the type, logging and tracing: that resource handler is replaced. It skips
-SNS subscriptions, queue and topic policies and alarms: subscriptions are modelled, the others
-recorded, and any other type it does not support fails the deployment. SSM parameters under /aws/
-(which the template reads) cannot be written through moto's API: they are seeded in its backend.
+SNS subscriptions, queue and topic policies and alarms: subscriptions are modelled here, the policies
+applied (`access`), alarms recorded, and any other type it does not support fails the deployment. SSM
+parameters under /aws/ (which the template reads) cannot be written through moto's API: they are
+seeded in its backend.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from moto.ssm.models import Parameter, ssm_backends
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-# Resource types moto's CloudFormation does not model, which this stack uses. They are recorded
-# (policies and alarms have no behaviour to emulate here); any other unsupported type is an error.
-RECORDED_TYPES = ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::CloudWatch::Alarm", "AWS::CDK::Metadata")
+# Resource types moto's CloudFormation does not model, which this stack uses. They are recorded (the
+# alarms' actions are checked at deployment, `workflow.local.access`); any other unsupported type is an error.
+RECORDED_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CDK::Metadata")
 
 # Kept to check, in tests, that what is replaced still has the shape the replacements assume.
 _original_create_state_machine = sfn_models.StateMachine.create_from_cloudformation_json

@@ -1,8 +1,7 @@
 # mypy: disable-error-code="method-assign,assignment,attr-defined,no-any-return,misc,arg-type"
 # (This module assigns to moto's classes on purpose: that is what a patch is.)
-"""The moto internals that access control needs patched, each kept with the `_original_*` it replaces
-(they belong with the other fidelity patches of `workflow.local.patches`, and are guarded by the same
-version check):
+"""The moto internals that access control (`workflow.local.access`) needs patched, each kept with the
+`_original_*` it replaces:
 
 - moto's CloudFormation records `AWS::SQS::QueuePolicy` and `AWS::SNS::TopicPolicy` without applying
   them: apply each to its queues or topics, so GetQueueAttributes/GetTopicAttributes return it. A
@@ -39,9 +38,9 @@ from moto.sqs.models import sqs_backends
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from workflow.local import patches
 from workflow.local.access.enforce import ActingClient
 from workflow.local.access.policy import Principal, Request, evaluate, evaluate_kms
+from workflow.local.patches.speed.stepfunctions import _interpreter_modules
 
 _original_key_from_cloudformation = Key.create_from_cloudformation_json.__func__
 _original_table_from_cloudformation = Table.create_from_cloudformation_json.__func__
@@ -62,10 +61,12 @@ _deliveries: dict[tuple[str, str, str, str], bool] = {}
 _registered: list[type] = []
 
 
-def install() -> None:
-    """After `workflow.local.patches.install` (its handlers are the ones wrapped here)."""
-    patches.check_version()
+def forget_stack() -> None:
     _deliveries.clear()
+
+
+def install() -> None:
+    """After `cloudformation.install` (its state machine handler is the one wrapped here)."""
     if _state.installed:
         return
     Key.create_from_cloudformation_json = classmethod(_key_from_cloudformation)
@@ -75,7 +76,6 @@ def install() -> None:
     sfn_models.StateMachine.create_from_cloudformation_json = classmethod(_state_machine_from_cloudformation)
     sns_models.Subscription.publish = _publish_if_allowed
     _act_as_the_state_machine_role()
-    # Created after the local mode's recorded models of the same types, so that these win.
     _registered.extend(_resource_policy_models())
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
@@ -281,7 +281,7 @@ def _act_as_the_state_machine_role() -> None:
     """Every interpreter module that builds integration clients gets them through `_client_as_role`.
     The interpreter passes the state's credentials, whose role is the execution's (or the Task's own
     `Credentials` role)."""
-    modules = [m for m in patches._interpreter_modules() if hasattr(m, "boto_client_for")]
+    modules = [m for m in _interpreter_modules() if hasattr(m, "boto_client_for")]
     current = {m.boto_client_for for m in modules}
     if len(current) != 1:
         raise RuntimeError(f"the interpreter's modules build clients {len(current)} different ways: {current}")
