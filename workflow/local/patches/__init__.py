@@ -10,6 +10,7 @@ replaces:
 - `state`: the run the patches serve (its Lambda runtime and time scale), read by both rooms.
 - `fidelity.lambda_`: Lambda code in-process; errors as the Lambda service reports them.
 - `fidelity.stepfunctions`: Retry back-off and Wait states on the run's time scale.
+- `fidelity.dynamodb`: a write and its condition at once, as AWS writes an item.
 - `fidelity.cloudformation`: the state machine resource as AWS creates it; SNS subscriptions modelled;
   policies and alarms recorded; any other unsupported type fails; SSM parameters under /aws/ seeded.
 - `fidelity.sqs`: the event source mapping detached, so `workflow.local.poller` plays Lambda's poller.

@@ -6,6 +6,8 @@ Each module patches one service; a new AWS rule goes in the module of the servic
   report an uncaught exception as AWS does (`X-Amz-Function-Error: Unhandled`), and a runtime hook's
   `LambdaServiceError` (throttling, 5xx) as the service's own error.
 - `stepfunctions`: Retry back-off and Wait states really sleep: scale them by the run's time scale.
+- `dynamodb`: moto evaluates a write's condition and then writes, so two threads can both pass
+  `attribute_not_exists` on one key: writes take a lock, as a write on AWS is atomic.
 - `cloudformation`: moto's CloudFormation creates state machines where the executing engine cannot see
   them and ignores DefinitionSubstitutions, the type, logging and tracing: replace that resource
   handler. It skips SNS subscriptions, queue and topic policies and alarms: model them, and fail the
@@ -17,10 +19,11 @@ Each module patches one service; a new AWS rule goes in the module of the servic
 
 from __future__ import annotations
 
-from workflow.local.patches.fidelity import cloudformation, lambda_, stepfunctions
+from workflow.local.patches.fidelity import cloudformation, dynamodb, lambda_, stepfunctions
 
 
 def install() -> None:
     lambda_.install()
     stepfunctions.install()
+    dynamodb.install()
     cloudformation.install()
