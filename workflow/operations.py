@@ -127,3 +127,9 @@ def retry_failed_orders(stepfunctions: Any, dynamodb: Any, resources: StackResou
         else:
             result.skipped[key] = f"it was retried {MAX_RETRY_SUFFIX} times already"
     return result
+
+
+def is_express_execution(execution_arn: str) -> bool:
+    """An Express execution's ARN has the resource type `express` (`arn:aws:states:...:express:...`)."""
+    parts = execution_arn.split(":")
+    return len(parts) > 5 and parts[5] == "express"

@@ -40,11 +40,12 @@ def order(i: int) -> str:
 
 
 def test_fault_shares_parse_and_reject_what_is_not_a_share() -> None:
-    assert parse_rates("dynamodb=0.2, sns=0.2,lambda=0.1,sfn=0.1") == {
+    assert parse_rates("dynamodb=0.2, sns=0.2,lambda=0.1,sfn=0.1,express=0.3") == {
         "dynamodb": 0.2,
         "sns": 0.2,
         "lambda": 0.1,
         "sfn": 0.1,
+        "express": 0.3,
     }
     assert parse_rates("") == {}
     for bad, message in (
@@ -75,6 +76,18 @@ def test_the_same_seed_injects_the_same_faults() -> None:
     assert decisions(7) == decisions(7)
     assert decisions(7) != decisions(8)
     assert 10 < sum(decisions(7)) < 40
+
+
+def test_which_express_starts_run_twice_depends_on_the_seed_only() -> None:
+    def twice(seed: int) -> list[bool]:
+        injector = FaultInjector({"express": 0.5}, seed)
+        return [injector.runs_twice(f"order-{i % 20}") for i in range(40)]
+
+    assert twice(7) == twice(7)
+    assert twice(7) != twice(8)
+    assert 8 < sum(twice(7)) < 32
+    injector = FaultInjector({"express": 0.5}, 7)
+    assert sum(injector.runs_twice(f"order-{i % 20}") for i in range(40)) == injector.summary()["express:StartedTwice"]
 
 
 def outcome_by_key(report: dict[str, Any]) -> tuple[dict[str, str], Counter[str], Counter[str]]:

@@ -70,7 +70,7 @@ class EmulatedStack:
         self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.application_session
         self.runtime.__enter__()
         try:
-            patches.install(self.runtime, self.time_scale)
+            patches.install(self.runtime, self.time_scale, self.faults)
             self._deploy()
         except BaseException:
             self.__exit__(None, None, None)

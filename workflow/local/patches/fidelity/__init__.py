@@ -6,6 +6,11 @@ Each module patches one service; a new AWS rule goes in the module of the servic
   report an uncaught exception as AWS does (`X-Amz-Function-Error: Unhandled`), and a runtime hook's
   `LambdaServiceError` (throttling, 5xx) as the service's own error.
 - `stepfunctions`: Retry back-off and Wait states really sleep: scale them by the run's time scale.
+- `stepfunctions_express`: moto runs an Express state machine as a Standard one. As AWS does: names do
+  not deduplicate (each start is a new execution, with an Express execution ARN), an execution runs at
+  least once (`--faults express=SHARE` runs that share twice), and DescribeExecution,
+  GetExecutionHistory, StopExecution and ListExecutions refuse Express executions (the local mode's own
+  report still reads them).
 - `dynamodb`: moto evaluates a write's condition and then writes, so two threads can both pass
   `attribute_not_exists` on one key: writes take a lock, as a write on AWS is atomic.
 - `cloudformation`: moto's CloudFormation creates state machines where the executing engine cannot see
@@ -19,11 +24,12 @@ Each module patches one service; a new AWS rule goes in the module of the servic
 
 from __future__ import annotations
 
-from workflow.local.patches.fidelity import cloudformation, dynamodb, lambda_, stepfunctions
+from workflow.local.patches.fidelity import cloudformation, dynamodb, lambda_, stepfunctions, stepfunctions_express
 
 
 def install() -> None:
     lambda_.install()
     stepfunctions.install()
+    stepfunctions_express.install()
     dynamodb.install()
     cloudformation.install()
