@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +16,13 @@ CONTEXT_NOTIFICATION_EMAIL = "orders:notificationEmail"
 CONTEXT_WORKFLOW_TYPE = "orders:workflowType"
 CONTEXT_OPERATIONS_EMAIL = "orders:operationsEmail"
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+
+
+def configured(key: str) -> str:
+    """A context value as cdk.json sets it (what `cdk deploy` uses unless `-c` overrides it)."""
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    return str(context.get(key) or "")
+
 
 # The Powertools layer the functions run with; keep equal to the pin in requirements.txt (a test checks).
 POWERTOOLS_VERSION = "3.37.0"

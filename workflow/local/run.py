@@ -237,6 +237,7 @@ def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict
         return sum(r["status"] == status for r in report_records)
 
     return {
+        "workflowType": stack.workflow_type,
         "records": report_records,
         "notifications": report_notifications,
         "deadLetters": report_dead_letters,
