@@ -19,10 +19,8 @@ import pytest
 from moto import mock_aws
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-from moto.stepfunctions.parser.backend.execution import Execution
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from tests.local.patches.helpers import parameters
+from tests.local.patches.helpers import express_rules, parameters
 from workflow.local.faults import FaultInjector
 from workflow.local.patches.fidelity import stepfunctions as scaled_waits
 from workflow.local.patches.fidelity import stepfunctions_express as patch
@@ -58,15 +56,9 @@ def sfn(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
         speed._original_execution_named if getattr(request, "param", "") == NAME_CHECKS[0] else speed._execution_named
     )
     monkeypatch.setattr(sfn_models.StateMachine, "_handle_name_input_idempotency", name_check)
-    monkeypatch.setattr(sfn_models.StateMachine, "__init__", patch._init_state_machine)
-    monkeypatch.setattr(Execution, "__init__", patch._init_execution)
-    monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", patch._start_execution)
-    monkeypatch.setattr(sfn_models.StepFunctionBackend, "describe_execution", patch._describe_execution)
-    monkeypatch.setattr(sfn_models.StepFunctionBackend, "stop_execution", patch._stop_execution)
-    monkeypatch.setattr(sfn_models.StepFunctionBackend, "list_executions", patch._list_executions)
+    express_rules(monkeypatch)
     monkeypatch.setattr(WaitFunction, "_wait_interval", scaled_waits._scaled_wait_interval)
     monkeypatch.setattr(current, "time_scale", TIME_SCALE)
-    monkeypatch.setattr(current, "faults", FaultInjector())
     speed.forget_stack()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield boto3.client("stepfunctions", region_name="us-east-1")
