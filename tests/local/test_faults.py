@@ -16,7 +16,7 @@ from workflow.operations import EXPRESS_NOT_RETRIED
 
 # An Express soak runs every delivery of an order to SaveOrder (Standard refuses the second one at
 # StartExecution) and a fifth of them twice: it runs fewer orders, to keep the suite's time.
-SOAK_ORDERS = {"STANDARD": 300, "EXPRESS": 150}
+SOAK_ORDERS = {"STANDARD": 300, "EXPRESS": 100}
 SOAK_FAULTS = {"dynamodb": 0.2, "sns": 0.2, "lambda": 0.2, "sfn": 0.2}
 # AWS may run an Express execution more than once: here a fifth of them run twice.
 AT_LEAST_ONCE = {"STANDARD": {}, "EXPRESS": {"express": 0.2}}

@@ -64,11 +64,12 @@ _reading = threading.local()
 @contextmanager
 def reading_back() -> Iterator[None]:
     """The local mode reading its own report on this thread: Express executions are listed and described."""
-    before, _reading.active = _refused(), True
+    was_reading = getattr(_reading, "active", False)
+    _reading.active = True
     try:
         yield
     finally:
-        _reading.active = not before
+        _reading.active = was_reading
 
 
 def _refused() -> bool:
