@@ -43,7 +43,7 @@ def local_run(args: argparse.Namespace) -> int:
 
     from workflow.local.display import show
     from workflow.local.emulator import EmulatedStack, synthesize_for_local
-    from workflow.local.faults import parse_rates
+    from workflow.local.faults import EXPRESS_TWICE, parse_rates
     from workflow.local.run import Progress as RunProgress
     from workflow.local.run import build_report, process, read_messages, recover
 
@@ -53,13 +53,19 @@ def local_run(args: argparse.Namespace) -> int:
     except ValueError as error:
         console.print(f"[red]{error}[/]")
         return 2
+    if rates.get(EXPRESS_TWICE) and args.workflow_type != "EXPRESS":
+        console.print(f"[red]--faults: {EXPRESS_TWICE}=SHARE needs --workflow-type EXPRESS (Standard runs once)[/]")
+        return 2
     bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
     with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir:
         with console.status("Synthesizing the stack (cdk-nag included)..."):
-            assembly = synthesize_for_local(Path(outdir))
+            assembly = synthesize_for_local(Path(outdir), args.workflow_type)
         with EmulatedStack(assembly, time_scale=args.time_scale) as stack:
             stack.faults.configure(rates, args.seed)
-            console.print(f"Deployed {config.STACK_NAME} into the emulator; sending {len(bodies)} messages.")
+            console.print(
+                f"Deployed {config.STACK_NAME} ({args.workflow_type} workflow) into the emulator; "
+                f"sending {len(bodies)} messages."
+            )
             # On AWS these fail silently, in each alarm's history only: say so before anything else.
             for failure in stack.alarm_action_failures:
                 console.print(f"[bold red]Alarm action denied:[/] {failure}", soft_wrap=True)
@@ -146,9 +152,17 @@ def parser() -> argparse.ArgumentParser:
         default="",
         metavar="SERVICE=SHARE,...",
         help="make that share of the application's calls fail as AWS throttling or internal errors "
-        "(services: dynamodb, sns, lambda, sfn), e.g. dynamodb=0.2,sns=0.2,lambda=0.1,sfn=0.1",
+        "(services: dynamodb, sns, lambda, sfn), e.g. dynamodb=0.2,sns=0.2,lambda=0.1,sfn=0.1; "
+        "express=SHARE runs that share of an Express workflow's executions twice (at least once)",
     )
     local_run_parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
+    local_run_parser.add_argument(
+        "--workflow-type",
+        type=str.upper,
+        choices=config.WORKFLOW_TYPES,
+        default=config.configured(config.CONTEXT_WORKFLOW_TYPE).upper() or "STANDARD",
+        help=f"the state machine's type (default: {config.CONTEXT_WORKFLOW_TYPE} in cdk.json)",
+    )
     local_run_parser.add_argument(
         "--duplicates",
         type=_positive(int),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,13 @@ CONTEXT_STARTER_MAX_CONCURRENCY = "orders:starterMaxConcurrency"
 CONTEXT_VALIDATE_RESERVED_CONCURRENCY = "orders:validateReservedConcurrency"
 CONTEXT_POWERTOOLS_LAYER_ARN = "orders:powertoolsLayerArn"
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+
+
+def configured(key: str) -> str:
+    """A context value as cdk.json sets it (what `cdk deploy` uses unless `-c` overrides it)."""
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    return str(context.get(key) or "")
+
 
 # The Powertools layer the functions run with; keep equal to the pin in requirements.txt (a test checks).
 POWERTOOLS_VERSION = "3.37.0"

@@ -17,6 +17,14 @@ from workflow import config
 # An execution name may hold 80 characters; keys hold at most 64.
 MAX_RETRY_SUFFIX = 99
 
+# DescribeExecution refuses an Express execution ("Executions of an EXPRESS state machine aren't
+# supported by DescribeExecution", https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html):
+# its input is nowhere to read back (the state machine logs without execution data).
+EXPRESS_NOT_RETRIED = (
+    "an Express execution's input cannot be read back (DescribeExecution does not support Express "
+    "workflows): send the order's original message to the order queue again"
+)
+
 
 @dataclass(frozen=True)
 class StackResources:
@@ -108,6 +116,9 @@ def retry_failed_orders(stepfunctions: Any, dynamodb: Any, resources: StackResou
     result = RetryResult()
     for record in failed_records(dynamodb, resources.table_name):
         key = str(record["orderKey"])
+        if is_express_execution(str(record["executionArn"])):
+            result.skipped[key] = EXPRESS_NOT_RETRIED
+            continue
         try:
             execution_input = stepfunctions.describe_execution(executionArn=record["executionArn"])["input"]
         except ClientError as error:  # reported per order; the others still go
@@ -127,3 +138,9 @@ def retry_failed_orders(stepfunctions: Any, dynamodb: Any, resources: StackResou
         else:
             result.skipped[key] = f"it was retried {MAX_RETRY_SUFFIX} times already"
     return result
+
+
+def is_express_execution(execution_arn: str) -> bool:
+    """An Express execution's ARN has the resource type `express` (`arn:aws:states:...:express:...`)."""
+    parts = execution_arn.split(":")
+    return len(parts) > 5 and parts[5] == "express"

@@ -25,7 +25,9 @@ stepfunctions = boto3.client("stepfunctions")
 
 @tracer.capture_method
 def start_order(record: SQSRecord) -> str:
-    """Start the order's execution; a key that already has one is a duplicate, already handled."""
+    """Start the order's execution. A Standard workflow refuses a key that already has one
+    (ExecutionAlreadyExists): a duplicate, already handled. An Express workflow never does: each
+    delivery starts an execution, and SaveOrder's conditional write catches the duplicate."""
     key = order_key(record.body, record.message_id)
     logger.append_keys(order_key=key, message_id=record.message_id)
     try:

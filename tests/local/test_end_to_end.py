@@ -8,10 +8,11 @@ from typing import Any
 from order_starter.keys import execution_input
 from tests.orders import order
 from workflow.local.emulator import ACCOUNT_ID, REGION, EmulatedStack
-from workflow.local.run import drain_queue, executions, notifications, run
+from workflow.local.run import drain_queue, executions, notifications, read_messages, run
 from workflow.local.runtime import FunctionSpec, LambdaServiceError
 
 HAPPY_PATH = ["ValidateOrder", "SaveOrder", "NotifyCustomer"]
+DUPLICATE_PATH = ["ValidateOrder", "SaveOrder", "SkipDuplicate"]
 
 
 def by_key(items: list[dict[str, Any]], field: str = "orderId") -> dict[str, dict[str, Any]]:
@@ -22,7 +23,8 @@ def subscribe_operations(stack: EmulatedStack) -> str:
     return stack.subscribe_queue(stack.resources.operations_topic_arn, "test-operations")
 
 
-def test_every_kind_of_message_reaches_its_outcome(stack: EmulatedStack) -> None:
+def test_every_kind_of_message_reaches_its_outcome(stack_of_each_type: EmulatedStack) -> None:
+    stack = stack_of_each_type
     oversize = json.dumps({"orderId": "ord-big", "padding": "x" * 300_000})
     bodies = [
         order("ord-1"),
@@ -65,9 +67,15 @@ def test_every_kind_of_message_reaches_its_outcome(stack: EmulatedStack) -> None
     assert by_key(notifications)["ord-1"]["subject"] == "Order ord-1 accepted: 40.10 BRL"
     assert {n["status"] for n in notifications if n["orderId"] != "ord-1"} == {"REJECTED"}
 
-    executions = by_key(report["executions"], "name")
-    assert len(executions) == 6
-    assert all(e["status"] == "SUCCEEDED" and e["states"] == HAPPY_PATH for e in executions.values())
+    # Standard: the second ord-1 is refused at StartExecution (ExecutionAlreadyExists). Express: it
+    # runs, and SaveOrder's condition sends it to SkipDuplicate.
+    assert all(e["status"] == "SUCCEEDED" for e in report["executions"])
+    paths = sorted((e["name"], e["states"]) for e in report["executions"])
+    keys = sorted(records)
+    if stack.workflow_type == "STANDARD":
+        assert paths == [(key, HAPPY_PATH) for key in keys]
+    else:
+        assert paths == sorted([(key, HAPPY_PATH) for key in keys] + [("ord-1", DUPLICATE_PATH)])
     assert report["deadLetters"] == []
     assert report["summary"] | {"seconds": 0} == {
         "messages": 7,
@@ -81,6 +89,23 @@ def test_every_kind_of_message_reaches_its_outcome(stack: EmulatedStack) -> None
         "retries": 0,
         "seconds": 0,
     }
+
+
+def test_a_message_sent_k_times_is_one_order_or_k_rejections_without_an_order_id(
+    stack_of_each_type: EmulatedStack,
+) -> None:
+    stack = stack_of_each_type
+    report = run(stack, read_messages([order("ord-1"), "not JSON"], duplicates=3))
+
+    records = by_key(report["records"])
+    assert sorted(r["status"] for r in records.values()) == ["ACCEPTED", "REJECTED", "REJECTED", "REJECTED"]
+    assert records["ord-1"]["status"] == "ACCEPTED"
+    assert sorted(n["orderId"] for n in report["notifications"]) == sorted(records)  # each notified once
+    paths = [e["states"] for e in report["executions"] if e["name"] == "ord-1"]
+    # Standard: one execution per key, the other deliveries refused by name. Express: one per delivery.
+    expected = [HAPPY_PATH] if stack.workflow_type == "STANDARD" else [HAPPY_PATH, DUPLICATE_PATH, DUPLICATE_PATH]
+    assert sorted(paths) == sorted(expected)
+    assert report["summary"]["duplicates"] == 2
 
 
 def test_a_handler_that_raises_is_caught_recorded_failed_and_reported(stack: EmulatedStack) -> None:

@@ -24,3 +24,17 @@ def test_local_run_refuses_a_count_or_scale_that_is_not_positive(
         main(["local", "run", "samples/orders.jsonl", option, value])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_local_run_refuses_an_unknown_workflow_type(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["local", "run", "samples/orders.jsonl", "--workflow-type", "batch"])
+    assert exit_.value.code == 2
+    assert "argument --workflow-type: invalid choice: 'BATCH'" in capsys.readouterr().err
+
+
+def test_local_run_refuses_running_a_standard_workflow_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    # Standard workflows run exactly once; only an Express one may run twice (at least once).
+    code = main(["local", "run", "samples/orders.jsonl", "--workflow-type", "standard", "--faults", "express=0.2"])
+    assert code == 2
+    assert "express=SHARE needs --workflow-type EXPRESS" in capsys.readouterr().out

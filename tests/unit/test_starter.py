@@ -18,7 +18,9 @@ from moto import mock_aws
 
 from order_starter.keys import MAX_EXECUTION_INPUT_BYTES, execution_input, order_key
 from tests.emf import metric_values
+from tests.local.patches.helpers import express_rules
 from workflow import config
+from workflow.local.patches import reading_back
 
 PASS_DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
@@ -73,10 +75,28 @@ def machine_arn(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def starter(machine_arn: str) -> ModuleType:
-    """The handler module, imported inside the mock with its environment, as Lambda would."""
+def express_machine_arn(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An Express state machine on the emulator, with the local mode's Express rules (AWS's)."""
+    express_rules(monkeypatch)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        iam = boto3.client("iam")
+        role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        arn = boto3.client("stepfunctions").create_state_machine(
+            name="orders", definition=PASS_DEFINITION, roleArn=role, type="EXPRESS"
+        )["stateMachineArn"]
+        monkeypatch.setenv("ORDER_STATE_MACHINE_ARN", arn)
+        yield arn
+
+
+def import_starter() -> ModuleType:
     sys.modules.pop("order_starter.handler", None)
     return importlib.import_module("order_starter.handler")
+
+
+@pytest.fixture
+def starter(machine_arn: str) -> ModuleType:
+    """The handler module, imported inside the mock with its environment, as Lambda would."""
+    return import_starter()
 
 
 def executions(arn: str) -> dict[str, dict[str, Any]]:
@@ -151,6 +171,27 @@ def test_a_second_delivery_of_an_order_is_a_handled_duplicate(
     output = capsys.readouterr().out
     assert sum(metric_values(output, config.METRIC_DUPLICATE_ORDERS)) == 2
     assert sum(metric_values(output, config.METRIC_ORDERS_STARTED)) == 1
+
+
+def test_on_an_express_workflow_every_delivery_starts_an_execution_and_none_counts_as_duplicate(
+    express_machine_arn: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # An Express workflow does not deduplicate names ("Execution guarantees",
+    # https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html):
+    # SaveOrder's conditional write catches the repeated order instead, so the starter sees none.
+    starter = import_starter()
+    first, _ = sqs_event(order("ord-1"))
+    second, _ = sqs_event(order("ord-1"), order("ord-1"))
+    assert starter.lambda_handler(first, Context()) == {"batchItemFailures": []}
+    assert starter.lambda_handler(second, Context()) == {"batchItemFailures": []}
+    with reading_back():
+        listed = boto3.client("stepfunctions").list_executions(stateMachineArn=express_machine_arn)["executions"]
+    assert [e["name"] for e in listed] == ["ord-1"] * 3
+    assert len({e["executionArn"] for e in listed}) == 3
+    assert caplog.messages.count("Order execution started") == 3
+    output = capsys.readouterr().out
+    assert sum(metric_values(output, config.METRIC_ORDERS_STARTED)) == 3
+    assert sum(metric_values(output, config.METRIC_DUPLICATE_ORDERS)) == 0
 
 
 def test_an_oversize_body_still_starts_an_execution_without_the_body(starter: ModuleType, machine_arn: str) -> None:

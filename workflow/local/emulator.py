@@ -37,11 +37,11 @@ LOCAL_LAYER_ARN = f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoo
 CAPTURE_QUEUE = "local-order-notifications"
 
 
-def synthesize_for_local(outdir: Path) -> Path:
+def synthesize_for_local(outdir: Path, workflow_type: str = "STANDARD") -> Path:
     """Synthesize the stack as the emulator deploys it (no bootstrap version check); returns `outdir`."""
     from workflow.app import synthesize
 
-    synthesize(outdir, local=True)
+    synthesize(outdir, local=True, context={config.CONTEXT_WORKFLOW_TYPE: workflow_type})
     return outdir
 
 
@@ -76,7 +76,7 @@ class EmulatedStack:
         self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.application_session
         self.runtime.__enter__()
         try:
-            patches.install(self.runtime, self.time_scale)
+            patches.install(self.runtime, self.time_scale, self.faults)
             self._deploy()
         except BaseException:
             self.__exit__(None, None, None)
@@ -130,6 +130,8 @@ class EmulatedStack:
             raise RuntimeError(f"the emulated stack ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
         self.outputs = outputs_of(stack)
         self.resources = resources_from_outputs(self.outputs)
+        machine = self.client("stepfunctions").describe_state_machine(stateMachineArn=self.resources.state_machine_arn)
+        self.workflow_type: str = machine["type"]  # STANDARD or EXPRESS, as deployed
         patches.detach_event_source_mappings(ACCOUNT_ID, REGION, self.resources.queue_url.rsplit("/", 1)[1])
         patches.warm_up(REGION, ("lambda", "dynamodb", "sns", "sqs", "stepfunctions"))
         # A real SNS -> SQS subscription on the order topic: what customers would be told, kept to read back.

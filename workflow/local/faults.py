@@ -5,6 +5,9 @@ of the state machine's service integrations and those of the handlers' own clien
 local mode itself makes (deploying, Lambda's SQS poller, reading the report) are not touched.
 A failed call gets the error code and HTTP status AWS returns for throttling or an internal
 failure, so the definition's Retry lists and the handlers see what they would see on AWS.
+
+One more kind of trouble is not a failed call: an asynchronous Express workflow runs at least once,
+so AWS may run an execution twice (`express=SHARE`, applied by the emulator's StartExecution).
 """
 
 from __future__ import annotations
@@ -54,6 +57,11 @@ SERVICES: dict[str, tuple[tuple[str, int], ...]] = {
         ("ServiceUnavailable", 503),
     ),
 }
+# The share of an Express workflow's starts that run twice: AWS runs an asynchronous Express execution
+# "at least once" ("Execution guarantees",
+# https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html).
+EXPRESS_TWICE = "express"
+STARTED_TWICE = f"{EXPRESS_TWICE}:StartedTwice"
 
 
 def parse_rates(text: str) -> dict[str, float]:
@@ -61,8 +69,10 @@ def parse_rates(text: str) -> dict[str, float]:
     rates: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = part.partition("=")
-        if not sep or name not in SERVICES:
-            raise ValueError(f"--faults: {part!r} is not SERVICE=SHARE with SERVICE one of {', '.join(SERVICES)}")
+        if not sep or name not in (*SERVICES, EXPRESS_TWICE):
+            raise ValueError(
+                f"--faults: {part!r} is not SERVICE=SHARE with SERVICE one of {', '.join(SERVICES)}, {EXPRESS_TWICE}"
+            )
         try:
             share = float(value)
         except ValueError:
@@ -84,12 +94,28 @@ class FaultInjector:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
+        self._starts: Counter[str] = Counter()
 
     def configure(self, rates: dict[str, float], seed: int) -> None:
         with self._lock:
             self.rates = dict(rates)
             self._random = random.Random(seed)
             self.seed = seed
+            self._starts.clear()
+
+    def runs_twice(self, execution_name: str) -> bool:
+        """Whether this start of an Express execution runs twice. Drawn per name and per start of that
+        name, not from the shared sequence, so thread timing cannot change which starts run twice."""
+        with self._lock:
+            share = self.rates.get(EXPRESS_TWICE, 0.0)
+            if not share:
+                return False
+            nth = self._starts[execution_name]
+            self._starts[execution_name] += 1
+            twice = random.Random(f"{self.seed}:{execution_name}:{nth}").random() < share
+            if twice:
+                self.injected[STARTED_TWICE] += 1
+            return twice
 
     def register(self, events: Any) -> None:
         """Hook into a botocore session's (or client's) event system."""

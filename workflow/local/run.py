@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.local.emulator import EmulatedStack
-from workflow.local.patches import scaled
+from workflow.local.patches import reading_back, scaled
 from workflow.local.poller import SqsEventSource
 from workflow.operations import redrive_dead_letters, retry_failed_orders, scan_records
 
@@ -87,8 +87,10 @@ def drain(stack: EmulatedStack, progress: Progress, on_progress: ProgressCallbac
 def execution_arns(stack: EmulatedStack) -> list[str]:
     sfn = stack.client("stepfunctions")
     arns: list[str] = []
-    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.resources.state_machine_arn):
-        arns.extend(e["executionArn"] for e in page["executions"])
+    # AWS lists no Express executions (they leave only logs); the emulator keeps them for the report.
+    with reading_back():
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.resources.state_machine_arn):
+            arns.extend(e["executionArn"] for e in page["executions"])
     return arns
 
 
@@ -193,21 +195,24 @@ def dead_letters(stack: EmulatedStack) -> list[dict[str, Any]]:
 
 def executions(stack: EmulatedStack) -> list[dict[str, Any]]:
     sfn = stack.client("stepfunctions")
-    found = []
-    for arn in execution_arns(stack):
-        described = sfn.describe_execution(executionArn=arn)
-        events = sfn.get_execution_history(executionArn=arn)["events"]
-        started = events[0]["timestamp"] if events else described["startDate"]
-        entry: dict[str, Any] = {
-            "name": described["name"],
-            "status": described["status"],
-            "states": [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e],
-            "events": [_event(e, started) for e in events],
-        }
-        if described.get("error"):
-            entry["error"] = described["error"]
-        found.append(entry)
-    return sorted(found, key=lambda e: str(e["name"]))
+    found: list[tuple[str, Any, dict[str, Any]]] = []
+    with reading_back():  # as in execution_arns
+        for arn in execution_arns(stack):
+            described = sfn.describe_execution(executionArn=arn)
+            events = sfn.get_execution_history(executionArn=arn)["events"]
+            started = events[0]["timestamp"] if events else described["startDate"]
+            entry: dict[str, Any] = {
+                "name": described["name"],
+                "executionArn": arn,
+                "status": described["status"],
+                "states": [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e],
+                "events": [_event(e, started) for e in events],
+            }
+            if described.get("error"):
+                entry["error"] = described["error"]
+            found.append((str(described["name"]), described["startDate"], entry))
+    # By name, and executions of one name (Express) in the order they started.
+    return [entry for *_, entry in sorted(found, key=lambda f: f[:2])]
 
 
 def _event(event: dict[str, Any], started: Any) -> dict[str, Any]:
@@ -232,6 +237,7 @@ def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict
         return sum(r["status"] == status for r in report_records)
 
     return {
+        "workflowType": stack.workflow_type,
         "records": report_records,
         "notifications": report_notifications,
         "deadLetters": report_dead_letters,

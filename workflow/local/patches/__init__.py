@@ -7,9 +7,12 @@ behave like AWS lives in `fidelity/`; what makes it fast, with no change in what
 replaces:
 
 - `version`: the pinned moto version, and the guard that refuses any other.
-- `state`: the run the patches serve (its Lambda runtime and time scale), read by both rooms.
+- `state`: the run the patches serve (its Lambda runtime, time scale and faults), read by both rooms.
 - `fidelity.lambda_`: Lambda code in-process; errors as the Lambda service reports them.
 - `fidelity.stepfunctions`: Retry back-off and Wait states on the run's time scale.
+- `fidelity.stepfunctions_express`: Express workflows as AWS runs them: no name deduplication, Express
+  execution ARNs, at least once, and no DescribeExecution, GetExecutionHistory or ListExecutions.
+- `fidelity.dynamodb`: a write and its condition at once, as AWS writes an item.
 - `fidelity.cloudformation`: the state machine resource as AWS creates it; SNS subscriptions modelled;
   alarms recorded; any other unsupported type fails; SSM parameters under /aws/ seeded.
 - `fidelity.integration_errors`: the state machine's integration errors named as Step Functions names them.
@@ -28,10 +31,12 @@ replaces:
 
 from __future__ import annotations
 
+from workflow.local.faults import FaultInjector
 from workflow.local.patches import fidelity, speed
 from workflow.local.patches.fidelity.access import deployed_alarms
 from workflow.local.patches.fidelity.cloudformation import seed_ssm_parameter
 from workflow.local.patches.fidelity.sqs import detach_event_source_mappings
+from workflow.local.patches.fidelity.stepfunctions_express import reading_back
 from workflow.local.patches.speed.stepfunctions import forget_stack, wait_for_execution, warm_up
 from workflow.local.patches.state import current, scaled
 from workflow.local.patches.version import check_version
@@ -41,6 +46,7 @@ __all__ = [
     "deployed_alarms",
     "detach_event_source_mappings",
     "install",
+    "reading_back",
     "scaled",
     "seed_ssm_parameter",
     "wait_for_execution",
@@ -48,11 +54,12 @@ __all__ = [
 ]
 
 
-def install(runtime: LambdaRuntime, time_scale: float) -> None:
-    """Apply every patch (once per process) and point them at this run's runtime and time scale."""
+def install(runtime: LambdaRuntime, time_scale: float, faults: FaultInjector | None = None) -> None:
+    """Apply every patch (once per process) and point them at this run's runtime, time scale and faults."""
     check_version()
     current.runtime = runtime
     current.time_scale = time_scale
+    current.faults = faults
     forget_stack()
     fidelity.access.forget_stack()
     if current.installed:

@@ -1,13 +1,15 @@
-"""The run the patches serve: its Lambda runtime and time scale, set by `install` and read by both rooms."""
+"""The run the patches serve: its Lambda runtime, time scale and faults, set by `install` and read by both rooms."""
 
 from __future__ import annotations
 
+from workflow.local.faults import FaultInjector
 from workflow.local.runtime import LambdaRuntime
 
 
 class _State:
     runtime: LambdaRuntime | None = None
     time_scale: float = 1.0
+    faults: FaultInjector | None = None
     installed = False
 
 

@@ -8,6 +8,13 @@ Each module patches one service; a new AWS rule goes in the module of the servic
 - `stepfunctions`: Retry back-off and Wait states really sleep: scale them by the run's time scale.
 - `integration_errors`: the interpreter names DynamoDB's errors by their bare code: name them as Step
   Functions does (`DynamoDB.<Code>Exception`), so the definition's Retry lists match here as on AWS.
+- `stepfunctions_express`: moto runs an Express state machine as a Standard one. As AWS does: names do
+  not deduplicate (each start is a new execution, with an Express execution ARN), an execution runs at
+  least once (`--faults express=SHARE` runs that share twice), and DescribeExecution,
+  GetExecutionHistory, StopExecution and ListExecutions refuse Express executions (the local mode's own
+  report still reads them).
+- `dynamodb`: moto evaluates a write's condition and then writes, so two threads can both pass
+  `attribute_not_exists` on one key: writes take a lock, as a write on AWS is atomic.
 - `cloudformation`: moto's CloudFormation creates state machines where the executing engine cannot see
   them and ignores DefinitionSubstitutions, the type, logging and tracing: replace that resource
   handler. It skips SNS subscriptions, queue and topic policies and alarms: model them, and fail the
@@ -25,12 +32,22 @@ Each module patches one service; a new AWS rule goes in the module of the servic
 
 from __future__ import annotations
 
-from workflow.local.patches.fidelity import access, cloudformation, integration_errors, lambda_, stepfunctions
+from workflow.local.patches.fidelity import (
+    access,
+    cloudformation,
+    dynamodb,
+    integration_errors,
+    lambda_,
+    stepfunctions,
+    stepfunctions_express,
+)
 
 
 def install() -> None:
     lambda_.install()
     stepfunctions.install()
     integration_errors.install()
+    stepfunctions_express.install()
+    dynamodb.install()
     cloudformation.install()
     access.install()  # wraps the state machine handler `cloudformation` installs
