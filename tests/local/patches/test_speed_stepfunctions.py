@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import threading
+import types
 
 import boto3
 import pytest
@@ -18,6 +19,7 @@ from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.utils import boto_client
 
 from tests.local.patches.helpers import parameters
+from workflow.local.emulator import EmulatedStack
 from workflow.local.patches.speed import stepfunctions as patch
 
 
@@ -105,3 +107,14 @@ def test_start_execution_finds_an_execution_of_the_same_name_as_moto_s_scan_does
         with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
             start("order-1")
         assert start("order-50") != first
+
+
+def test_integration_clients_are_built_once_even_as_the_state_machine_s_role(stack: EmulatedStack) -> None:
+    """The access check wraps each integration client in the state machine's role: the client under it
+    must still be the cached one (building a client reads os.environ while an invocation may change it)."""
+    holders = {m.boto_client_for for m in patch._interpreter_modules() if hasattr(m, "boto_client_for")}
+    (client_for,) = holders
+    credentials = types.SimpleNamespace(role_arn="arn:aws:iam::123456789012:role/states")
+    first = client_for("us-east-1", "dynamodb", credentials)
+    second = client_for("us-east-1", "dynamodb", credentials)
+    assert first._client is second._client

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from workflow.local.faults import FaultInjector
 from workflow.local.patches import fidelity, speed
+from workflow.local.patches.fidelity import access
 from workflow.local.patches.fidelity.access import deployed_alarms
 from workflow.local.patches.fidelity.cloudformation import seed_ssm_parameter
 from workflow.local.patches.fidelity.sqs import detach_event_source_mappings
@@ -61,9 +62,13 @@ def install(runtime: LambdaRuntime, time_scale: float, faults: FaultInjector | N
     current.time_scale = time_scale
     current.faults = faults
     forget_stack()
-    fidelity.access.forget_stack()
+    access.forget_stack()
     if current.installed:
         return
     fidelity.install()
     speed.install()
+    # Last: it wraps the state machine handler `fidelity.cloudformation` installs and the integration
+    # clients `speed.stepfunctions` caches (built once, under the runtime's lock: building one reads
+    # os.environ, which an invocation changes).
+    access.install()
     current.installed = True

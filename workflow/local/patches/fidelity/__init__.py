@@ -25,7 +25,8 @@ Each module patches one service; a new AWS rule goes in the module of the servic
   settings CloudFormation passes and moto drops (key policy text, the table's SSE, a log group's key,
   the state machine's key), a log group whose key policy refuses CloudWatch Logs fails its creation,
   SNS delivers to a queue only if the queue's (and its key's) policy allows it, and the state
-  machine's integration calls are made as its role.
+  machine's integration calls are made as its role. Installed last of all patches
+  (`workflow.local.patches.install`): it wraps what the others install.
 - `sqs`: moto invokes an SQS event source mapping inside SendMessage, one message at a time and
   ignoring partial batch responses: detach it, so `workflow.local.poller` can play Lambda's poller.
 """
@@ -33,7 +34,6 @@ Each module patches one service; a new AWS rule goes in the module of the servic
 from __future__ import annotations
 
 from workflow.local.patches.fidelity import (
-    access,
     cloudformation,
     dynamodb,
     integration_errors,
@@ -50,4 +50,3 @@ def install() -> None:
     stepfunctions_express.install()
     dynamodb.install()
     cloudformation.install()
-    access.install()  # wraps the state machine handler `cloudformation` installs

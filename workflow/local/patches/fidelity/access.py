@@ -66,7 +66,7 @@ def forget_stack() -> None:
 
 
 def install() -> None:
-    """After `cloudformation.install` (its state machine handler is the one wrapped here)."""
+    """After the other patches: the state machine handler and the integration clients wrapped here are theirs."""
     if _state.installed:
         return
     Key.create_from_cloudformation_json = classmethod(_key_from_cloudformation)
