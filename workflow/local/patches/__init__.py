@@ -8,11 +8,15 @@ replaces:
 
 - `version`: the pinned moto version, and the guard that refuses any other.
 - `state`: the run the patches serve (its Lambda runtime and time scale), read by both rooms.
-- `fidelity.lambda_`: Lambda code in-process; errors as the Lambda service reports them.
+- `fidelity.lambda_`: Lambda code in-process; errors as the Lambda service reports them; the 6 MB request limit.
 - `fidelity.stepfunctions`: Retry back-off and Wait states on the run's time scale.
+- `fidelity.stepfunctions_limits`: state data (256 KiB), execution names and input, TimeoutSeconds.
 - `fidelity.cloudformation`: the state machine resource as AWS creates it; SNS subscriptions modelled;
   policies and alarms recorded; any other unsupported type fails; SSM parameters under /aws/ seeded.
-- `fidelity.sqs`: the event source mapping detached, so `workflow.local.poller` plays Lambda's poller.
+- `fidelity.sqs`: the event source mapping detached, so `workflow.local.poller` plays Lambda's poller;
+  message size and characters as SQS checks them.
+- `fidelity.sns`: Publish's subject, message size and attribute names as SNS checks them.
+- `fidelity.dynamodb`: the item size limit as DynamoDB measures it.
 - `speed.requests`: routing, WSGI environ, backend lookups, response members, random ids, and the
   interpreter's integration calls handed to moto in-process.
 - `speed.stepfunctions`: definition, JSONPath and client caches, the JSON-only copier, inline Task
