@@ -47,7 +47,9 @@ def largest_body(order_id: str, **changes: Any) -> str:
 def test_the_largest_body_the_starter_carries_is_still_accepted_or_rejected(stack: EmulatedStack) -> None:
     accepted, rejected = largest_body("ord-largest"), largest_body("ord-largest-bad", currency="brl")
     size = len(execution_input("ord-largest", MESSAGE_ID, accepted).encode())
-    assert MAX_EXECUTION_INPUT_BYTES - 2 <= size <= MAX_EXECUTION_INPUT_BYTES <= MAX_STATE_DATA_BYTES
+    assert 0 <= MAX_EXECUTION_INPUT_BYTES - size <= 1  # the starter's cap, to a two-byte character
+    # Nothing lowered: within 1 KiB of what StartExecution takes (room for the first task's execution id).
+    assert 0 < MAX_STATE_DATA_BYTES - MAX_EXECUTION_INPUT_BYTES <= 1024
     report = run(stack, [accepted, rejected])
 
     records = by_key(report["records"])

@@ -7,7 +7,8 @@ behave like AWS lives in `fidelity/`; what makes it fast, with no change in what
 replaces:
 
 - `version`: the pinned moto version, and the guard that refuses any other.
-- `state`: the run the patches serve (its Lambda runtime and time scale), read by both rooms.
+- `state`: the run the patches serve (its Lambda runtime and time scale, each execution's clock), read by
+  both rooms.
 - `fidelity.lambda_`: Lambda code in-process; errors as the Lambda service reports them; the 6 MB request limit.
 - `fidelity.stepfunctions`: Retry back-off and Wait states on the run's time scale.
 - `fidelity.stepfunctions_limits`: state data (256 KiB), execution names and input, TimeoutSeconds.
