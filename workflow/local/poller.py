@@ -6,6 +6,13 @@ A failed message becomes visible again after the queue's visibility timeout (sca
 local time), and SQS itself moves it to the dead-letter queue after maxReceiveCount receives.
 The poller reads the queue as the function's execution role, as the event source mapping does, so
 its calls are authorized like the function's own (workflow.local.access).
+
+A batch is also closed when its payload reaches 6 MB ("How Lambda processes records from stream and
+queue-based event sources", https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html:
+Lambda invokes the function when "the payload size reaches 6 MB. You cannot modify this limit."; the
+synchronous invocation limit of "Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+SQS messages of up to 1 MiB make that happen before 10 records: the messages received are handed over
+in as many invocations as keep each payload within the limit, in order.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from typing import Any
 from workflow.local.access.enforce import ActingClient
 from workflow.local.emulator import REGION, EmulatedStack
 from workflow.local.patches import scaled
+
+MAX_PAYLOAD_BYTES = 6_291_456
+_OPEN, _SEPARATOR, _CLOSE = b'{"Records": [', b", ", b"]}"
 
 
 class SqsEventSource:
@@ -38,7 +48,7 @@ class SqsEventSource:
         self.visibility_timeout = int(attributes["VisibilityTimeout"])
 
     def poll_once(self) -> int:
-        """One receive and, if it got messages, one invocation. Returns how many messages it handed over."""
+        """One receive and an invocation per batch of what it got. Returns how many messages it handed over."""
         messages = self._sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=self.batch_size,
@@ -46,11 +56,30 @@ class SqsEventSource:
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
-        if not messages:
-            return 0
-        response = self._lambda.invoke(
-            FunctionName=self.function_arn, Payload=json.dumps({"Records": [self._record(m) for m in messages]})
-        )
+        for batch, payload in self._batches(messages):
+            self._hand_over(batch, payload)
+        return len(messages)
+
+    def _batches(self, messages: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], bytes]]:
+        """The messages in order, cut into invocations whose payloads (the event's JSON bytes) stay within the limit."""
+        batches: list[tuple[list[dict[str, Any]], bytes]] = []
+        batch: list[dict[str, Any]] = []
+        records: list[bytes] = []
+        size = len(_OPEN) + len(_CLOSE)
+        for message in messages:
+            record = json.dumps(self._record(message), ensure_ascii=False).encode("utf-8", "surrogatepass")
+            if records and size + len(_SEPARATOR) + len(record) > MAX_PAYLOAD_BYTES:
+                batches.append((batch, _OPEN + _SEPARATOR.join(records) + _CLOSE))
+                batch, records, size = [], [], len(_OPEN) + len(_CLOSE)
+            size += len(record) + (len(_SEPARATOR) if records else 0)
+            batch.append(message)
+            records.append(record)
+        if batch:
+            batches.append((batch, _OPEN + _SEPARATOR.join(records) + _CLOSE))
+        return batches
+
+    def _hand_over(self, messages: list[dict[str, Any]], payload: bytes) -> None:
+        response = self._lambda.invoke(FunctionName=self.function_arn, Payload=payload)
         failed = self._failed_ids(response, messages)
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
@@ -65,7 +94,6 @@ class SqsEventSource:
                     ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=round(scaled(self.visibility_timeout)),
                 )
-        return len(messages)
 
     def _failed_ids(self, response: dict[str, Any], messages: list[dict[str, Any]]) -> set[str]:
         payload = response["Payload"].read()

@@ -11,6 +11,8 @@ from typing import Any
 
 from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import reading_back, scaled
+from workflow.local.patches.fidelity.sizes import utf8_bytes
+from workflow.local.patches.fidelity.sqs import MAX_BATCH_BYTES
 from workflow.local.poller import SqsEventSource
 from workflow.operations import redrive_dead_letters, retry_failed_orders, scan_records
 
@@ -35,12 +37,25 @@ def read_messages(lines: Iterable[str], duplicates: int = 1) -> list[str]:
     return [line.rstrip("\r\n") for line in lines if line.strip() for _ in range(duplicates)]
 
 
+def send_batches(bodies: list[str]) -> list[list[str]]:
+    """The bodies in order, in SendMessageBatch requests of at most 10 entries and 1 MiB in all."""
+    batches: list[list[str]] = [[]]
+    size = 0
+    for body in bodies:
+        body_bytes = utf8_bytes(body)
+        if batches[-1] and (len(batches[-1]) == SEND_BATCH or size + body_bytes > MAX_BATCH_BYTES):
+            batches.append([])
+            size = 0
+        batches[-1].append(body)
+        size += body_bytes
+    return [batch for batch in batches if batch]
+
+
 def send_messages(stack: EmulatedStack, bodies: list[str]) -> list[str]:
     """Send each body as one message; their message ids, in order."""
     sqs = stack.client("sqs")
     ids: list[str] = []
-    for start in range(0, len(bodies), SEND_BATCH):
-        batch = bodies[start : start + SEND_BATCH]
+    for batch in send_batches(bodies):
         response = sqs.send_message_batch(
             QueueUrl=stack.resources.queue_url,
             Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],

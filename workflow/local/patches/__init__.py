@@ -7,19 +7,24 @@ behave like AWS lives in `fidelity/`; what makes it fast, with no change in what
 replaces:
 
 - `version`: the pinned moto version, and the guard that refuses any other.
-- `state`: the run the patches serve (its Lambda runtime, time scale and faults), read by both rooms.
-- `fidelity.lambda_`: Lambda code in-process; errors as the Lambda service reports them.
+- `state`: the run the patches serve (its Lambda runtime, time scale and faults, each execution's
+  clock), read by both rooms.
+- `fidelity.lambda_`: Lambda code in-process; errors as the Lambda service reports them; the 6 MB request limit.
 - `fidelity.stepfunctions`: Retry back-off and Wait states on the run's time scale.
+- `fidelity.stepfunctions_limits`: state data (256 KiB), execution names and input, TimeoutSeconds.
 - `fidelity.stepfunctions_express`: Express workflows as AWS runs them: no name deduplication, Express
   execution ARNs, at least once, and no DescribeExecution, GetExecutionHistory or ListExecutions.
-- `fidelity.dynamodb`: a write and its condition at once, as AWS writes an item.
+- `fidelity.dynamodb`: a write and its condition at once, as AWS writes an item; the item size limit as
+  DynamoDB measures it.
 - `fidelity.cloudformation`: the state machine resource as AWS creates it; SNS subscriptions modelled;
   alarms recorded; any other unsupported type fails; SSM parameters under /aws/ seeded.
 - `fidelity.integration_errors`: the state machine's integration errors named as Step Functions names them.
 - `fidelity.access`: queue and topic policies applied, the encryption settings moto drops kept, log
   groups and SNS deliveries checked against key and queue policies, integration calls made as the
   state machine's role (what `workflow.local.access` needs of moto).
-- `fidelity.sqs`: the event source mapping detached, so `workflow.local.poller` plays Lambda's poller.
+- `fidelity.sqs`: the event source mapping detached, so `workflow.local.poller` plays Lambda's poller;
+  message size and characters as SQS checks them.
+- `fidelity.sns`: Publish's subject, message size and attribute names as SNS checks them.
 - `speed.requests`: routing, WSGI environ, backend lookups, response members, random ids, and the
   interpreter's integration calls handed to moto in-process.
 - `speed.stepfunctions`: definition, JSONPath and client caches, the JSON-only copier, inline Task

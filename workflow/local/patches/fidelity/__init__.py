@@ -4,7 +4,7 @@ Each module patches one service; a new AWS rule goes in the module of the servic
 
 - `lambda_`: Lambda code runs in Docker in moto: run it in-process (`workflow.local.runtime`) instead,
   report an uncaught exception as AWS does (`X-Amz-Function-Error: Unhandled`), and a runtime hook's
-  `LambdaServiceError` (throttling, 5xx) as the service's own error.
+  `LambdaServiceError` (throttling, 5xx) as the service's own error; refuse a synchronous request over 6 MB.
 - `stepfunctions`: Retry back-off and Wait states really sleep: scale them by the run's time scale.
 - `integration_errors`: the interpreter names DynamoDB's errors by their bare code: name them as Step
   Functions does (`DynamoDB.<Code>Exception`), so the definition's Retry lists match here as on AWS.
@@ -13,8 +13,9 @@ Each module patches one service; a new AWS rule goes in the module of the servic
   least once (`--faults express=SHARE` runs that share twice), and DescribeExecution,
   GetExecutionHistory, StopExecution and ListExecutions refuse Express executions (the local mode's own
   report still reads them).
-- `dynamodb`: moto evaluates a write's condition and then writes, so two threads can both pass
-  `attribute_not_exists` on one key: writes take a lock, as a write on AWS is atomic.
+- `stepfunctions_limits`: the 256 KiB state data limit where and as AWS measures it (`States.DataLimitExceeded`,
+  which `States.ALL` does not catch); StartExecution's name and input limits; TimeoutSeconds counted on the
+  execution's clock (real time plus the unscaled length of its scaled waits).
 - `cloudformation`: moto's CloudFormation creates state machines where the executing engine cannot see
   them and ignores DefinitionSubstitutions, the type, logging and tracing: replace that resource
   handler. It skips SNS subscriptions, queue and topic policies and alarms: model them, and fail the
@@ -29,6 +30,12 @@ Each module patches one service; a new AWS rule goes in the module of the servic
   (`workflow.local.patches.install`): it wraps what the others install.
 - `sqs`: moto invokes an SQS event source mapping inside SendMessage, one message at a time and
   ignoring partial batch responses: detach it, so `workflow.local.poller` can play Lambda's poller.
+  SendMessage and SendMessageBatch: size in bytes with attributes, the characters SQS accepts, the batch total.
+- `sns`: Publish's subject, message size (with attributes) and attribute names.
+- `dynamodb`: moto evaluates a write's condition and then writes, so two threads can both pass
+  `attribute_not_exists` on one key: writes take a lock, as a write on AWS is atomic. An item's size is
+  measured and capped (400 KB) as AWS documents it.
+- `sizes`: how AWS counts sizes (UTF-8 bytes; a message with its attributes), shared by the modules above.
 """
 
 from __future__ import annotations
@@ -38,8 +45,11 @@ from workflow.local.patches.fidelity import (
     dynamodb,
     integration_errors,
     lambda_,
+    sns,
+    sqs,
     stepfunctions,
     stepfunctions_express,
+    stepfunctions_limits,
 )
 
 
@@ -47,6 +57,9 @@ def install() -> None:
     lambda_.install()
     stepfunctions.install()
     integration_errors.install()
+    stepfunctions_limits.install()
     stepfunctions_express.install()
-    dynamodb.install()
     cloudformation.install()
+    sqs.install()
+    sns.install()
+    dynamodb.install()
