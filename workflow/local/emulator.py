@@ -95,6 +95,7 @@ class EmulatedStack:
         gc.unfreeze()
         boto3.DEFAULT_SESSION = self._saved_default_session
         self.runtime.__exit__()
+        patches.forget_stack()
         self._mock.stop()
         shutil.rmtree(self._work_dir, ignore_errors=True)
 

@@ -249,6 +249,7 @@ def test_timeout_seconds_counts_scaled_waits_at_their_aws_length(sfn: Any, wait:
 def test_timeout_seconds_counts_real_time_too(sfn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # At time scale 1 a Wait takes real time, as a slow handler does.
     monkeypatch.setattr(WaitFunction, "_wait_interval", scaled_waits._scaled_wait_interval)
+    monkeypatch.setattr(state.current, "time_scale", 1.0)
     started = time.monotonic()
     execution = execute(sfn, machine(sfn, _waiting(5), TimeoutSeconds=1))
     assert execution["status"] == "TIMED_OUT"

@@ -43,7 +43,8 @@ from workflow.local.patches.fidelity.access import deployed_alarms
 from workflow.local.patches.fidelity.cloudformation import seed_ssm_parameter
 from workflow.local.patches.fidelity.sqs import detach_event_source_mappings
 from workflow.local.patches.fidelity.stepfunctions_express import reading_back
-from workflow.local.patches.speed.stepfunctions import forget_stack, wait_for_execution, warm_up
+from workflow.local.patches.speed import stepfunctions as speed_stepfunctions
+from workflow.local.patches.speed.stepfunctions import wait_for_execution, warm_up
 from workflow.local.patches.state import current, scaled
 from workflow.local.patches.version import check_version
 from workflow.local.runtime import LambdaRuntime
@@ -51,6 +52,7 @@ from workflow.local.runtime import LambdaRuntime
 __all__ = [
     "deployed_alarms",
     "detach_event_source_mappings",
+    "forget_stack",
     "install",
     "reading_back",
     "scaled",
@@ -67,7 +69,6 @@ def install(runtime: LambdaRuntime, time_scale: float, faults: FaultInjector | N
     current.time_scale = time_scale
     current.faults = faults
     forget_stack()
-    access.forget_stack()
     if current.installed:
         return
     fidelity.install()
@@ -77,3 +78,10 @@ def install(runtime: LambdaRuntime, time_scale: float, faults: FaultInjector | N
     # os.environ, which an invocation changes).
     access.install()
     current.installed = True
+
+
+def forget_stack() -> None:
+    """Drop what belongs to one emulated stack: its integration clients (with its fault and access hooks),
+    executions and deliveries, so nothing of it outlives the stack."""
+    speed_stepfunctions.forget_stack()
+    access.forget_stack()
