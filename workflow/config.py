@@ -18,6 +18,7 @@ CONTEXT_OPERATIONS_EMAIL = "orders:operationsEmail"
 CONTEXT_STARTER_MAX_CONCURRENCY = "orders:starterMaxConcurrency"
 CONTEXT_VALIDATE_RESERVED_CONCURRENCY = "orders:validateReservedConcurrency"
 CONTEXT_POWERTOOLS_LAYER_ARN = "orders:powertoolsLayerArn"
+CONTEXT_PROFILE = "orders:profile"
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
 
 # The Powertools layer the functions run with; keep equal to the pin in requirements.txt (a test checks).
