@@ -107,8 +107,8 @@ class OrderWorkflow(Construct):
             acknowledge(
                 self.state_machine,
                 "SF1",
-                "Free-tier profile: only error events (failed tasks and executions) are logged, to stay within CloudWatch Logs' "
-                "free ingestion; the execution history (Standard) still holds every event (README, Cost).",
+                "Free-tier profile: only error events (failed tasks and executions) are logged, to stay within "
+                "CloudWatch Logs' free ingestion; a Standard execution's history holds every event.",
             )
         acknowledge(
             role,

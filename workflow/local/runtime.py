@@ -56,6 +56,8 @@ class LambdaServiceError(Exception):
 # A hook sees each invocation before the handler runs; it may raise LambdaServiceError (the service
 # fails the call) or any other exception (the handler fails).
 InvocationHook = Callable[[FunctionSpec, Any], None]
+# A log hook sees each invocation's log once it has ended (what CloudWatch Logs would ingest).
+LogHook = Callable[[FunctionSpec, str], None]
 
 
 class LambdaContext:
@@ -98,6 +100,9 @@ class _InvocationStream(io.TextIOBase):
         return self.real.isatty()
 
 
+_STREAMS: dict[str, _InvocationStream] = {}
+
+
 class LambdaRuntime:
     """Loads each function's code from its deployment package and invokes it, one call at a time.
 
@@ -110,13 +115,18 @@ class LambdaRuntime:
         self.lock = threading.RLock()
         self._handlers: dict[tuple[str, str], Callable[[Any, Any], Any]] = {}
         self.hooks: list[InvocationHook] = []
+        self.log_hooks: list[LogHook] = []
         self.invocations: dict[str, int] = {}
-        self._stdout = _InvocationStream(sys.stdout)
-        self._stderr = _InvocationStream(sys.stderr)
+        # One pair of streams for the process: a logger created under one emulator keeps its stream when the
+        # next emulator in the same process imports the handler again (Powertools reuses the named logger).
+        self._stdout = _STREAMS.setdefault("stdout", _InvocationStream(sys.stdout))
+        self._stderr = _STREAMS.setdefault("stderr", _InvocationStream(sys.stderr))
         self._saved_streams: tuple[TextIO, TextIO] | None = None
 
     def __enter__(self) -> LambdaRuntime:
         self._saved_streams = (sys.stdout, sys.stderr)
+        if sys.stdout is not self._stdout:
+            self._stdout.real, self._stderr.real = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self._stdout, self._stderr
         return self
 
@@ -149,6 +159,8 @@ class LambdaRuntime:
                 payload, errored = json.dumps(error_payload(error, request_id)), True
                 print(f"[ERROR] {type(error).__name__}: {error}")
             print(f"END RequestId: {request_id}")
+        for log_hook in self.log_hooks:
+            log_hook(spec, log.getvalue())
         return payload, errored, log.getvalue()
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:

@@ -1,0 +1,153 @@
+"""Measure what an order asks of each service, by running the sample orders through the local mode under a profile:
+the application's API calls (a botocore hook on its session), the functions' log bytes and the custom metrics they
+emit (the runtime's captured invocation logs), the bytes of each record written, and the execution log records."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from workflow import config
+from workflow.cost.usage import MEASURE_COMMAND, MEASURED_USAGE_FILE, definition_transitions, template_facts
+from workflow.local.emulator import EmulatedStack, synthesize_for_local
+from workflow.local.run import read_messages, run
+from workflow.local.runtime import FunctionSpec
+from workflow.operations import scan_records
+from workflow.profiles import PROFILES
+
+SAMPLES = config.PROJECT_ROOT / "samples" / "orders.jsonl"
+# Step Functions' error-level logging records only events of these kinds (failed tasks and executions).
+ERROR_EVENTS = ("Failed", "TimedOut", "Aborted")
+PLACES = Decimal("0.001")
+# What `includeExecutionData: false` keeps out of the log: the states' input, output and task parameters.
+EXECUTION_DATA = ("input", "output", "inputDetails", "outputDetails", "parameters")
+
+
+def measure(profile: str, samples: Path = SAMPLES) -> dict[str, Any]:
+    """The usage of the sample orders under `profile`, per message, and what became of each message."""
+    bodies = read_messages(samples.read_text(encoding="utf-8").splitlines())
+    calls: Counter[str] = Counter()
+    log_bytes: Counter[str] = Counter()
+    invocations: Counter[str] = Counter()
+    metrics: set[str] = set()
+
+    def count_call(event_name: str, **kwargs: Any) -> None:
+        calls[event_name.removeprefix("before-call.")] += 1
+
+    def read_log(spec: FunctionSpec, log: str) -> None:
+        service = spec.environment["POWERTOOLS_SERVICE_NAME"]
+        invocations[service] += 1
+        log_bytes[service] += len(log.encode())
+        metrics.update(_emf_metrics(log))
+
+    with tempfile.TemporaryDirectory(prefix="orders-cost-") as outdir:
+        assembly = synthesize_for_local(Path(outdir), context={config.CONTEXT_PROFILE: profile})
+        emulated = EmulatedStack(assembly, time_scale=0.0001)
+        emulated.application_session.events.register("before-call", count_call, unique_id="orders-cost-calls")
+        emulated.runtime.log_hooks.append(read_log)
+        with emulated as stack:
+            report = run(stack, bodies)
+            items = scan_records(stack.resource("dynamodb"), stack.resources.table_name)
+            level = template_facts(stack.template)["stateMachineLogLevel"]
+            execution_log_bytes = sum(_execution_log_bytes(stack, arn, level) for arn in _executions(stack))
+        facts = template_facts(emulated.template)
+    messages = len(bodies)
+    return {
+        "template": facts,
+        "perMessage": {
+            "apiCalls": {name: _per(count, messages) for name, count in sorted(calls.items())},
+            "functionLogBytes": {name: _per(log_bytes[name], messages) for name in sorted(log_bytes)},
+            "functionInvocations": {name: _per(invocations[name], messages) for name in sorted(invocations)},
+            "executionLogBytes": _per(execution_log_bytes, messages),
+            "recordBytes": _per(sum(item_size(item) for item in items), messages),
+            "writeRequestUnits": _per(sum(-(-item_size(item) // 1024) for item in items), messages),
+        },
+        "customMetrics": sorted(metrics),
+        "outcomes": {key: report["summary"][key] for key in ("messages", "accepted", "rejected", "failed")},
+        # A key made of a random message id (a body without a valid order id) is the same outcome every run.
+        "records": sorted(
+            ("msg-<message id>" if r["orderId"].startswith("msg-") else r["orderId"], r["status"])
+            for r in report["records"]
+        ),
+    }
+
+
+def measure_all(samples: Path = SAMPLES) -> dict[str, Any]:
+    return {
+        "comment": f"Measured by `{MEASURE_COMMAND}` (the sample orders through the local mode under each profile); "
+        "tests/local/test_cost_measurement.py fails when it is out of date.",
+        "samples": samples.relative_to(config.PROJECT_ROOT).as_posix(),
+        "transitions": definition_transitions(),
+        "profiles": {name: measure(name, samples) for name in PROFILES},
+    }
+
+
+def write(path: Path = MEASURED_USAGE_FILE) -> dict[str, Any]:
+    data = measure_all()
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return data
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """A record's size, approximated as the UTF-8 length of its attribute names and values (numbers as their text):
+    an approximation of how DynamoDB sizes an item, not its exact rule."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(len(str(k).encode()) + _value_size(v) for k, v in value.items())
+    if isinstance(value, list | set):
+        return sum(_value_size(v) for v in value)
+    return len(str(value).encode())
+
+
+def _emf_metrics(log: str) -> set[str]:
+    """Each metric an embedded-metric-format line defines: namespace, name and dimension values."""
+    found = set()
+    for line in log.splitlines():
+        if '"_aws"' not in line:
+            continue
+        record = json.loads(line)
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            for dimensions in directive["Dimensions"]:
+                values = ",".join(f"{d}={record[d]}" for d in dimensions)
+                found.update(f"{directive['Namespace']}/{m['Name']}[{values}]" for m in directive["Metrics"])
+    return found
+
+
+def _executions(stack: EmulatedStack) -> list[str]:
+    from workflow.local.run import execution_arns
+
+    return execution_arns(stack)
+
+
+def _execution_log_bytes(stack: EmulatedStack, arn: str, level: str) -> int:
+    """The bytes Step Functions would log for one execution at `level`, execution data left out: each history event
+    as a log record (id, type, details without input and output, previous id, timestamp, execution ARN)."""
+    events = stack.client("stepfunctions").get_execution_history(executionArn=arn)["events"]
+    total = 0
+    for event in events:
+        if level == "OFF" or (level == "ERROR" and not event["type"].endswith(ERROR_EVENTS)):
+            continue
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        record = {
+            "id": str(event["id"]),
+            "type": event["type"],
+            "details": {
+                k: v for k, v in details.items() if k not in ("input", "output", "inputDetails", "outputDetails")
+            },
+            "previous_event_id": str(event.get("previousEventId", 0)),
+            "event_timestamp": str(int(event["timestamp"].timestamp() * 1000)),
+            "execution_arn": arn,
+        }
+        total += len(json.dumps(record, default=str).encode())
+    return total
+
+
+def _per(total: int, messages: int) -> Decimal:
+    return (Decimal(total) / messages).quantize(PLACES, rounding=ROUND_HALF_UP)
