@@ -7,8 +7,6 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from workflow.constructs.nag import acknowledge
-
 
 class OrderNotifications(Construct):
     def __init__(
@@ -40,13 +38,6 @@ class OrderNotifications(Construct):
             master_key=key,
             enforce_ssl=True,
         )
-        if key is None:
-            acknowledge(
-                self.operations_topic,
-                "SNS2",
-                "Free-tier profile: CloudWatch alarms cannot publish to a topic encrypted with SNS's AWS managed key, "
-                "whose policy cannot be changed, and a customer managed key is billed monthly (README, Cost).",
-            )
         if notification_email:
             self.order_topic.add_subscription(subscriptions.EmailSubscription(notification_email))
         if operations_email:

@@ -138,9 +138,7 @@ def _execution_log_bytes(stack: EmulatedStack, arn: str, level: str) -> int:
         record = {
             "id": str(event["id"]),
             "type": event["type"],
-            "details": {
-                k: v for k, v in details.items() if k not in ("input", "output", "inputDetails", "outputDetails")
-            },
+            "details": {k: v for k, v in details.items() if k not in EXECUTION_DATA},
             "previous_event_id": str(event.get("previousEventId", 0)),
             "event_timestamp": str(int(event["timestamp"].timestamp() * 1000)),
             "execution_arn": arn,
