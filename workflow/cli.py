@@ -57,7 +57,7 @@ def local_run(args: argparse.Namespace) -> int:
     bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
     with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir:
         with console.status("Synthesizing the stack (cdk-nag included)..."):
-            assembly = synthesize_for_local(Path(outdir))
+            assembly = synthesize_for_local(Path(outdir), context={config.CONTEXT_PROFILE: args.profile})
         with EmulatedStack(assembly, time_scale=args.time_scale) as stack:
             stack.faults.configure(rates, args.seed)
             console.print(f"Deployed {config.STACK_NAME} into the emulator; sending {len(bodies)} messages.")
@@ -119,20 +119,25 @@ def cost(args: argparse.Namespace) -> int:
         title=f"{args.orders_per_month:,} orders a month, {args.type}, profile {args.profile}, {args.region}",
         caption=f"Usage measured by `{MEASURE_COMMAND}` on {measured['samples']}; prices: workflow/cost/pricing.json",
     )
-    for column in ("Service", "Item", "Usage", "What drives it", "Source", "Cost", "After free tier"):
+    for column in ("Service", "Item", "Usage", "Source", "Cost", "After free tier"):
         table.add_column(column, justify="right" if column in ("Usage", "Cost", "After free tier") else "left")
     for line in result.lines:
         cost_text = dollars(line.cost) if line.cost is not None else "unpriced"
         after = dollars(line.cost_after_free_tier) if line.cost_after_free_tier is not None else "unpriced"
         usage = f"{line.quantity.quantize(Decimal('0.01')).normalize():,f} {line.unit}"
-        table.add_row(line.service, line.item, usage, line.driver, line.source, cost_text, after)
-    table.add_row("Total", "", "", "", "", dollars(result.total), dollars(result.total_after_free_tier), style="bold")
+        table.add_row(line.service, line.item, usage, line.source, cost_text, after)
+    table.add_row("Total", "", "", "", dollars(result.total), dollars(result.total_after_free_tier), style="bold")
     console.print(table)
     if result.unpriced:
         names = ", ".join(f"{line.service} {line.item}" for line in result.unpriced)
         console.print(f"[yellow]Not in the totals (no price found for {args.region}): {names}[/]")
     console.print(f"This profile and type: {free_text}.")
-    console.print("Assumed: " + "; ".join(f"{a.why} = {a.value.normalize():f}" for a in ASSUMPTIONS.values()))
+    console.print("What drives each line:")
+    for line in result.lines:
+        console.print(f"  {line.service}, {line.item}: {line.driver}", highlight=False)
+    console.print("Assumed:")
+    for assumption in ASSUMPTIONS.values():
+        console.print(f"  {assumption.value.normalize():f}: {assumption.why}", highlight=False)
     return 0
 
 
@@ -239,6 +244,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="SERVICE=SHARE,...",
         help="make that share of the application's calls fail as AWS throttling or internal errors "
         "(services: dynamodb, sns, lambda, sfn), e.g. dynamodb=0.2,sns=0.2,lambda=0.1,sfn=0.1",
+    )
+    local_run_parser.add_argument(
+        "--profile", choices=("production", "free-tier"), default="production", help="the deployment profile to run"
     )
     local_run_parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
     local_run_parser.add_argument(

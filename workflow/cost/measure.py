@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,12 @@ from workflow.profiles import PROFILES
 SAMPLES = config.PROJECT_ROOT / "samples" / "orders.jsonl"
 # Step Functions' error-level logging records only events of these kinds (failed tasks and executions).
 ERROR_EVENTS = ("Failed", "TimedOut", "Aborted")
-PLACES = Decimal("0.001")
 # What `includeExecutionData: false` keeps out of the log: the states' input, output and task parameters.
 EXECUTION_DATA = ("input", "output", "inputDetails", "outputDetails", "parameters")
 
 
 def measure(profile: str, samples: Path = SAMPLES) -> dict[str, Any]:
-    """The usage of the sample orders under `profile`, per message, and what became of each message."""
+    """The usage of the sample orders under `profile`, in total, and what became of each message."""
     bodies = read_messages(samples.read_text(encoding="utf-8").splitlines())
     calls: Counter[str] = Counter()
     log_bytes: Counter[str] = Counter()
@@ -55,22 +53,22 @@ def measure(profile: str, samples: Path = SAMPLES) -> dict[str, Any]:
             level = template_facts(stack.template)["stateMachineLogLevel"]
             execution_log_bytes = sum(_execution_log_bytes(stack, arn, level) for arn in _executions(stack))
         facts = template_facts(emulated.template)
-    messages = len(bodies)
     return {
         "template": facts,
-        "perMessage": {
-            "apiCalls": {name: _per(count, messages) for name, count in sorted(calls.items())},
-            "functionLogBytes": {name: _per(log_bytes[name], messages) for name in sorted(log_bytes)},
-            "functionInvocations": {name: _per(invocations[name], messages) for name in sorted(invocations)},
-            "executionLogBytes": _per(execution_log_bytes, messages),
-            "recordBytes": _per(sum(item_size(item) for item in items), messages),
-            "writeRequestUnits": _per(sum(-(-item_size(item) // 1024) for item in items), messages),
+        # Totals for the whole sample file; `orders cost` divides them by the orders that reached an outcome.
+        "totals": {
+            "apiCalls": dict(sorted(calls.items())),
+            "functionLogBytes": dict(sorted(log_bytes.items())),
+            "functionInvocations": dict(sorted(invocations.items())),
+            "executionLogBytes": execution_log_bytes,
+            "recordBytes": sum(item_size(item) for item in items),
+            "writeRequestUnits": sum(-(-item_size(item) // 1024) for item in items),
         },
         "customMetrics": sorted(metrics),
         "outcomes": {key: report["summary"][key] for key in ("messages", "accepted", "rejected", "failed")},
         # A key made of a random message id (a body without a valid order id) is the same outcome every run.
         "records": sorted(
-            ("msg-<message id>" if r["orderId"].startswith("msg-") else r["orderId"], r["status"])
+            ["msg-<message id>" if r["orderId"].startswith("msg-") else r["orderId"], r["status"]]
             for r in report["records"]
         ),
     }
@@ -145,7 +143,3 @@ def _execution_log_bytes(stack: EmulatedStack, arn: str, level: str) -> int:
         }
         total += len(json.dumps(record, default=str).encode())
     return total
-
-
-def _per(total: int, messages: int) -> Decimal:
-    return (Decimal(total) / messages).quantize(PLACES, rounding=ROUND_HALF_UP)

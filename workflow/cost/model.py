@@ -126,7 +126,13 @@ def bill(
 ) -> Bill:
     measured = measured or load_measured()
     usage = measured["profiles"][profile]
-    facts, per = usage["template"], usage["perMessage"]
+    facts, totals = usage["template"], usage["totals"]
+    orders_measured = _orders_measured(usage)
+
+    def per(value: Any) -> Decimal:
+        """A measured total, per order that reached an outcome in the sample run."""
+        return Decimal(value) / orders_measured
+
     a = {name: assumption.value for name, assumption in ASSUMPTIONS.items()}
     n = Decimal(orders)
     result = Bill(orders, workflow_type, profile, region)
@@ -144,7 +150,7 @@ def bill(
                 "transitions",
                 "stepFunctions.standardTransition",
                 "definition",
-                f"{per_order.normalize()} per order, the definition's shortest outcome path",
+                f"{per_order.normalize()} per order: the definition's path when no step fails",
             )
         )
     else:
@@ -174,7 +180,7 @@ def bill(
 
     batches = n / a["ordersPerStarterBatch"]
     starter, validate = facts["functions"]["order-starter"], facts["functions"]["order-validation"]
-    validations = n * Decimal(per["functionInvocations"]["order-validation"]) / _share_executed(usage)
+    validations = n * per(totals["functionInvocations"]["order-validation"])
     add(
         Line(
             "Lambda",
@@ -221,7 +227,7 @@ def bill(
             Line(
                 "DynamoDB",
                 "on-demand writes",
-                n * Decimal(per["writeRequestUnits"]),
+                n * per(totals["writeRequestUnits"]),
                 "write request units",
                 "dynamodb.writeRequestUnit",
                 "measured",
@@ -251,7 +257,7 @@ def bill(
                 f"{facts['tableReadCapacity']} RCU all month (template)",
             )
         )
-    stored_gb = n * a["retainedMonths"] * (Decimal(per["recordBytes"]) + 100) / GB
+    stored_gb = n * a["retainedMonths"] * (per(totals["recordBytes"]) + 100) / GB
     add(
         Line(
             "DynamoDB",
@@ -276,7 +282,7 @@ def bill(
             )
         )
 
-    publishes = n * Decimal(per["apiCalls"].get("sns.Publish", 0)) / _share_executed(usage)
+    publishes = n * per(totals["apiCalls"].get("sns.Publish", 0))
     add(Line("SNS", "publishes", publishes, "requests", "sns.publish", "measured", "one per order (measured)"))
     add(
         Line(
@@ -315,10 +321,10 @@ def bill(
         )
     )
 
-    log_bytes = sum((Decimal(b) for b in per["functionLogBytes"].values()), Decimal(0))
-    invocations = sum((Decimal(i) for i in per["functionInvocations"].values()), Decimal(0))
-    per_message_log = log_bytes + invocations * a["reportLineBytes"] + Decimal(per["executionLogBytes"])
-    ingested = n * per_message_log / _share_executed(usage) / GB
+    log_bytes = per(sum(totals["functionLogBytes"].values()))
+    invocations = per(sum(totals["functionInvocations"].values()))
+    per_order_log = log_bytes + invocations * a["reportLineBytes"] + per(totals["executionLogBytes"])
+    ingested = n * per_order_log / GB
     retention = Decimal(max(facts["logRetentionDays"])) / 30
     add(
         Line(
@@ -328,7 +334,7 @@ def bill(
             "GB",
             "cloudwatch.logsIngestedGb",
             "measured",
-            f"{per_message_log.quantize(CENT)} bytes per order (measured), executions logged at "
+            f"{per_order_log.quantize(CENT)} bytes per order (measured), executions logged at "
             f"{facts['stateMachineLogLevel']}",
         )
     )
@@ -401,10 +407,10 @@ def sampled(requests: Decimal) -> Decimal:
     return requests if requests <= reservoir else reservoir + (requests - reservoir) * Decimal("0.05")
 
 
-def _share_executed(usage: dict[str, Any]) -> Decimal:
-    """Orders per sample message that reached an outcome of their own (the samples hold a duplicate delivery)."""
+def _orders_measured(usage: dict[str, Any]) -> Decimal:
+    """The sample run's orders that reached an outcome of their own (its duplicate delivery did not)."""
     outcomes = usage["outcomes"]
-    return Decimal(outcomes["accepted"] + outcomes["rejected"] + outcomes["failed"]) / outcomes["messages"]
+    return Decimal(outcomes["accepted"] + outcomes["rejected"] + outcomes["failed"])
 
 
 FREE_KEYS = {

@@ -38,12 +38,14 @@ def paths(definition: dict[str, Any]) -> Iterator[tuple[str, ...]]:
 def transitions(definition: dict[str, Any]) -> dict[str, int]:
     """State transitions per execution by outcome: Step Functions counts one each time a step of the workflow runs
     ("AWS Step Functions Pricing": https://aws.amazon.com/step-functions/pricing/), so a path's count is the states
-    it enters. `success`: the shortest path ending in a state that does not fail (an order recorded and notified, or
-    a duplicate skipped); `failure`: the longest path ending in a Fail state (the costliest failure)."""
+    it enters. `success`: the path an order takes when no step fails (each state's Next, from StartAt);
+    `failure`: the longest path ending in a Fail state (the costliest failure)."""
     states = definition["States"]
-    ok = [len(p) for p in paths(definition) if states[p[-1]]["Type"] != "Fail"]
+    happy = [definition["StartAt"]]
+    while "Next" in states[happy[-1]]:
+        happy.append(states[happy[-1]]["Next"])
     failed = [len(p) for p in paths(definition) if states[p[-1]]["Type"] == "Fail"]
-    return {"success": min(ok), "failure": max(failed) if failed else 0}
+    return {"success": len(happy), "failure": max(failed) if failed else 0}
 
 
 def definition_transitions(path: Path = config.DEFINITION_FILE) -> dict[str, int]:
