@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from workflow import config
+from workflow.profiles import PROFILES
 
 if TYPE_CHECKING:
     from workflow.operations import StackResources
@@ -93,7 +94,6 @@ def cost(args: argparse.Namespace) -> int:
 
     from workflow.cost.model import ASSUMPTIONS, bill, dollars, free_volume, regions
     from workflow.cost.usage import MEASURE_COMMAND, load_measured
-    from workflow.profiles import PROFILES
 
     console = Console()
     if args.region not in regions():
@@ -131,6 +131,8 @@ def cost(args: argparse.Namespace) -> int:
     if result.unpriced:
         names = ", ".join(f"{line.service} {line.item}" for line in result.unpriced)
         console.print(f"[yellow]Not in the totals (no price found for {args.region}): {names}[/]")
+    for warning in result.warnings:
+        console.print(f"[yellow]{warning}[/]")
     console.print(f"This profile and type: {free_text}.")
     console.print("What drives each line:")
     for line in result.lines:
@@ -158,6 +160,7 @@ def _cost_json(result: Any, free: tuple[int, str] | None, samples: str) -> dict[
         "freeUpToOrdersPerMonth": free[0] if free else None,
         "freeTierEndedBy": free[1] if free else None,
         "unpriced": [f"{line.service} {line.item}" for line in result.unpriced],
+        "warnings": result.warnings,
         "lines": [
             {
                 "service": line.service,
@@ -246,7 +249,7 @@ def parser() -> argparse.ArgumentParser:
         "(services: dynamodb, sns, lambda, sfn), e.g. dynamodb=0.2,sns=0.2,lambda=0.1,sfn=0.1",
     )
     local_run_parser.add_argument(
-        "--profile", choices=("production", "free-tier"), default="production", help="the deployment profile to run"
+        "--profile", choices=tuple(PROFILES), default="production", help="the deployment profile to run"
     )
     local_run_parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
     local_run_parser.add_argument(

@@ -176,6 +176,14 @@ def free_volume_line(workflow_type: str) -> str:
     return result[1]
 
 
+def test_a_volume_beyond_the_free_tier_tables_capacity_is_flagged() -> None:
+    measured = load_measured()
+    assert bill(1_000_000, profile="free-tier", measured=measured).warnings == []
+    # 100,000,000 orders a month is about 38 writes a second on average: more than the 10 WCU provisioned.
+    (warning,) = bill(100_000_000, profile="free-tier", measured=measured).warnings
+    assert "exceed the table's provisioned 10 WCU" in warning
+
+
 def test_money_is_printed_in_dollars_and_cents_and_never_rounds_a_charge_to_nothing() -> None:
     assert dollars(Decimal("92.867963")) == "$92.87"
     assert dollars(Decimal("1234.5")) == "$1,234.50"

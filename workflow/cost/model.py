@@ -93,6 +93,7 @@ class Bill:
     profile: str
     region: str
     lines: list[Line] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
@@ -235,6 +236,12 @@ def bill(
             )
         )
     else:
+        writes_per_second = n * per(totals["writeRequestUnits"]) / MONTH_SECONDS
+        if writes_per_second > facts["tableWriteCapacity"]:
+            result.warnings.append(
+                f"{writes_per_second.quantize(CENT)} writes a second on average exceed the table's provisioned "
+                f"{facts['tableWriteCapacity']} WCU: orders will be throttled and retried; use the production profile"
+            )
         add(
             Line(
                 "DynamoDB",
