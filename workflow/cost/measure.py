@@ -5,15 +5,17 @@ emit (the runtime's captured invocation logs), the bytes of each record written,
 from __future__ import annotations
 
 import json
+import multiprocessing
 import tempfile
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from workflow import config
 from workflow.cost.usage import MEASURE_COMMAND, MEASURED_USAGE_FILE, definition_transitions, template_facts
 from workflow.local.emulator import EmulatedStack, synthesize_for_local
-from workflow.local.run import read_messages, run
+from workflow.local.run import execution_arns, read_messages, run
 from workflow.local.runtime import FunctionSpec
 from workflow.operations import scan_records
 from workflow.profiles import PROFILES
@@ -51,7 +53,7 @@ def measure(profile: str, samples: Path = SAMPLES) -> dict[str, Any]:
             report = run(stack, bodies)
             items = scan_records(stack.resource("dynamodb"), stack.resources.table_name)
             level = template_facts(stack.template)["stateMachineLogLevel"]
-            execution_log_bytes = sum(_execution_log_bytes(stack, arn, level) for arn in _executions(stack))
+            execution_log_bytes = sum(_execution_log_bytes(stack, arn, level) for arn in execution_arns(stack))
         facts = template_facts(emulated.template)
     return {
         "template": facts,
@@ -75,12 +77,16 @@ def measure(profile: str, samples: Path = SAMPLES) -> dict[str, Any]:
 
 
 def measure_all(samples: Path = SAMPLES) -> dict[str, Any]:
+    """Each profile measured in a fresh process: what a handler logs must not depend on what the process imported
+    before (a Powertools logger, once created, keeps the stream it was created with)."""
+    with ProcessPoolExecutor(max_workers=len(PROFILES), mp_context=multiprocessing.get_context("spawn")) as pool:
+        profiles = dict(zip(PROFILES, pool.map(measure, PROFILES, [samples] * len(PROFILES)), strict=True))
     return {
         "comment": f"Measured by `{MEASURE_COMMAND}` (the sample orders through the local mode under each profile); "
         "tests/local/test_cost_measurement.py fails when it is out of date.",
         "samples": samples.relative_to(config.PROJECT_ROOT).as_posix(),
         "transitions": definition_transitions(),
-        "profiles": {name: measure(name, samples) for name in PROFILES},
+        "profiles": profiles,
     }
 
 
@@ -106,7 +112,7 @@ def _value_size(value: Any) -> int:
 
 def _emf_metrics(log: str) -> set[str]:
     """Each metric an embedded-metric-format line defines: namespace, name and dimension values."""
-    found = set()
+    found: set[str] = set()
     for line in log.splitlines():
         if '"_aws"' not in line:
             continue
@@ -118,12 +124,6 @@ def _emf_metrics(log: str) -> set[str]:
     return found
 
 
-def _executions(stack: EmulatedStack) -> list[str]:
-    from workflow.local.run import execution_arns
-
-    return execution_arns(stack)
-
-
 def _execution_log_bytes(stack: EmulatedStack, arn: str, level: str) -> int:
     """The bytes Step Functions would log for one execution at `level`, execution data left out: each history event
     as a log record (id, type, details without input and output, previous id, timestamp, execution ARN)."""
@@ -132,7 +132,7 @@ def _execution_log_bytes(stack: EmulatedStack, arn: str, level: str) -> int:
     for event in events:
         if level == "OFF" or (level == "ERROR" and not event["type"].endswith(ERROR_EVENTS)):
             continue
-        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         record = {
             "id": str(event["id"]),
             "type": event["type"],
