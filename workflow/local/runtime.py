@@ -100,9 +100,6 @@ class _InvocationStream(io.TextIOBase):
         return self.real.isatty()
 
 
-_STREAMS: dict[str, _InvocationStream] = {}
-
-
 class LambdaRuntime:
     """Loads each function's code from its deployment package and invokes it, one call at a time.
 
@@ -117,16 +114,12 @@ class LambdaRuntime:
         self.hooks: list[InvocationHook] = []
         self.log_hooks: list[LogHook] = []
         self.invocations: dict[str, int] = {}
-        # One pair of streams for the process: a logger created under one emulator keeps its stream when the
-        # next emulator in the same process imports the handler again (Powertools reuses the named logger).
-        self._stdout = _STREAMS.setdefault("stdout", _InvocationStream(sys.stdout))
-        self._stderr = _STREAMS.setdefault("stderr", _InvocationStream(sys.stderr))
+        self._stdout = _InvocationStream(sys.stdout)
+        self._stderr = _InvocationStream(sys.stderr)
         self._saved_streams: tuple[TextIO, TextIO] | None = None
 
     def __enter__(self) -> LambdaRuntime:
         self._saved_streams = (sys.stdout, sys.stderr)
-        if sys.stdout is not self._stdout:
-            self._stdout.real, self._stderr.real = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self._stdout, self._stderr
         return self
 
