@@ -11,6 +11,7 @@ from aws_cdk import App, DefaultStackSynthesizer, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from workflow import config
+from workflow.profiles import PROFILES
 from workflow.stack import OrderProcessorStack, StackSettings
 
 # A layer version ARN as Lambda's API accepts it (AWS Lambda API reference, "Layer":
@@ -56,7 +57,11 @@ def settings_from(app: App) -> StackSettings:
     starter_max_concurrency = _integer(
         app, config.CONTEXT_STARTER_MAX_CONCURRENCY, low, high, "Lambda's MaximumConcurrency for an SQS source"
     )
+    profile = str(app.node.try_get_context(config.CONTEXT_PROFILE) or "production")
+    if profile not in PROFILES:
+        raise ValueError(f"{config.CONTEXT_PROFILE} must be one of {tuple(PROFILES)}, not {profile!r}")
     return StackSettings(
+        profile=PROFILES[profile],
         workflow_type=workflow_type,
         notification_email=app.node.try_get_context(config.CONTEXT_NOTIFICATION_EMAIL) or None,
         operations_email=app.node.try_get_context(config.CONTEXT_OPERATIONS_EMAIL) or None,

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from workflow import config
+from workflow.profiles import PROFILES
 
 if TYPE_CHECKING:
     from workflow.operations import StackResources
@@ -59,7 +61,10 @@ def local_run(args: argparse.Namespace) -> int:
     bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
     with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir:
         with console.status("Synthesizing the stack (cdk-nag included)..."):
-            assembly = synthesize_for_local(Path(outdir), args.workflow_type)
+            assembly = synthesize_for_local(
+                Path(outdir),
+                context={config.CONTEXT_WORKFLOW_TYPE: args.workflow_type, config.CONTEXT_PROFILE: args.profile},
+            )
         with EmulatedStack(assembly, time_scale=args.time_scale) as stack:
             stack.faults.configure(rates, args.seed)
             console.print(
@@ -95,6 +100,110 @@ def local_run(args: argparse.Namespace) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         console.print(f"Report written to {args.report}")
+    return 0
+
+
+def cost(args: argparse.Namespace) -> int:
+    """The monthly bill for a volume of orders (workflow.cost.model), as a table or as JSON."""
+    import json
+
+    from workflow.cost.model import ASSUMPTIONS, bill, dollars, free_volume, regions
+    from workflow.cost.usage import MEASURE_COMMAND, load_measured
+
+    console = Console()
+    if args.region not in regions():
+        console.print(f"[red]--region: no prices for {args.region!r}; the table has {', '.join(regions())}[/]")
+        return 2
+    if args.profile not in PROFILES:
+        console.print(f"[red]--profile must be one of {', '.join(PROFILES)}, not {args.profile!r}[/]")
+        return 2
+    measured = load_measured()
+    result = bill(
+        args.orders_per_month, workflow_type=args.type, profile=args.profile, region=args.region, measured=measured
+    )
+    free = free_volume(args.type, args.profile, args.region, measured)
+    free_text = (
+        f"free up to {free[0]:,} orders a month; the next order is billed for {free[1]}"
+        if free
+        else "never free: it bills a monthly charge at any volume"
+    )
+    if args.json:
+        print(json.dumps(_cost_json(result, free, measured["samples"]), indent=2))
+        return 0
+    table = Table(
+        title=f"{args.orders_per_month:,} orders a month, {args.type}, profile {args.profile}, {args.region}",
+        caption=f"Usage measured by `{MEASURE_COMMAND}` on {measured['samples']}; prices: workflow/cost/pricing.json",
+    )
+    for column in ("Service", "Item", "Usage", "Source", "Cost", "After free tier"):
+        table.add_column(column, justify="right" if column in ("Usage", "Cost", "After free tier") else "left")
+    for line in result.lines:
+        cost_text = dollars(line.cost) if line.cost is not None else "unpriced"
+        after = dollars(line.cost_after_free_tier) if line.cost_after_free_tier is not None else "unpriced"
+        usage = f"{line.quantity.quantize(Decimal('0.01')).normalize():,f} {line.unit}"
+        table.add_row(line.service, line.item, usage, line.source, cost_text, after)
+    table.add_row("Total", "", "", "", dollars(result.total), dollars(result.total_after_free_tier), style="bold")
+    console.print(table)
+    if result.unpriced:
+        names = ", ".join(f"{line.service} {line.item}" for line in result.unpriced)
+        console.print(f"[yellow]Not in the totals (no price found for {args.region}): {names}[/]")
+    for warning in result.warnings:
+        console.print(f"[yellow]{warning}[/]")
+    console.print(f"This profile and type: {free_text}.")
+    console.print("What drives each line:")
+    for line in result.lines:
+        console.print(f"  {line.service}, {line.item}: {line.driver}", highlight=False)
+    console.print("Assumed:")
+    for assumption in ASSUMPTIONS.values():
+        console.print(f"  {assumption.value.normalize():f}: {assumption.why}", highlight=False)
+    return 0
+
+
+def _cost_json(result: Any, free: tuple[int, str] | None, samples: str) -> dict[str, Any]:
+    from workflow.cost.model import ASSUMPTIONS
+
+    def money(amount: Decimal | None) -> str | None:
+        return None if amount is None else str(amount.quantize(Decimal("0.000001")))
+
+    return {
+        "ordersPerMonth": result.orders,
+        "workflowType": result.workflow_type,
+        "profile": result.profile,
+        "region": result.region,
+        "currency": "USD",
+        "monthlyTotal": money(result.total),
+        "monthlyTotalAfterFreeTier": money(result.total_after_free_tier),
+        "freeUpToOrdersPerMonth": free[0] if free else None,
+        "freeTierEndedBy": free[1] if free else None,
+        "unpriced": [f"{line.service} {line.item}" for line in result.unpriced],
+        "warnings": result.warnings,
+        "lines": [
+            {
+                "service": line.service,
+                "item": line.item,
+                "quantity": str(line.quantity.normalize()),
+                "unit": line.unit,
+                "freeQuantity": str(line.free.normalize()),
+                "price": None if line.price is None else str(line.price),
+                "monthly": money(line.cost),
+                "monthlyAfterFreeTier": money(line.cost_after_free_tier),
+                "driver": line.driver,
+                "source": line.source,
+            }
+            for line in result.lines
+        ],
+        "measuredOn": samples,
+        "assumptions": {name: {"value": str(a.value.normalize()), "why": a.why} for name, a in ASSUMPTIONS.items()},
+    }
+
+
+def measure_usage(args: argparse.Namespace) -> int:
+    """Run the sample orders under each profile and write workflow/cost/measured_usage.json."""
+    from workflow.cost.measure import write
+    from workflow.cost.usage import MEASURED_USAGE_FILE
+
+    with Console().status("Running the sample orders under each profile..."):
+        write()
+    Console().print(f"Written {MEASURED_USAGE_FILE.relative_to(config.PROJECT_ROOT)}")
     return 0
 
 
@@ -155,6 +264,9 @@ def parser() -> argparse.ArgumentParser:
         "(services: dynamodb, sns, lambda, sfn), e.g. dynamodb=0.2,sns=0.2,lambda=0.1,sfn=0.1; "
         "express=SHARE runs that share of an Express workflow's executions twice (at least once)",
     )
+    local_run_parser.add_argument(
+        "--profile", choices=tuple(PROFILES), default="production", help="the deployment profile to run"
+    )
     local_run_parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
     local_run_parser.add_argument(
         "--workflow-type",
@@ -177,6 +289,16 @@ def parser() -> argparse.ArgumentParser:
     )
     local_run_parser.set_defaults(run=local_run)
 
+    cost_parser = commands.add_parser("cost", help="the monthly bill for a volume of orders, per service")
+    cost_parser.add_argument("--orders-per-month", type=_count, required=True, metavar="N")
+    cost_parser.add_argument("--type", choices=config.WORKFLOW_TYPES, default="STANDARD", type=str.upper)
+    cost_parser.add_argument("--profile", default="production", help="production (default) or free-tier")
+    cost_parser.add_argument("--region", default="us-east-1", help="default us-east-1")
+    cost_parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    cost_parser.set_defaults(run=cost)
+    measure = commands.add_parser("measure-usage", help="measure the usage per order that `orders cost` counts")
+    measure.set_defaults(run=measure_usage)
+
     redrive = commands.add_parser("redrive-dlq", help="deployed stack: move dead letters back to the order queue")
     retry = commands.add_parser("retry-failed", help="deployed stack: start FAILED orders again")
     for command, action in ((redrive, redrive_dlq), (retry, retry_failed)):
@@ -184,6 +306,13 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--region", help="default: your AWS configuration's")
         command.set_defaults(run=action)
     return root
+
+
+def _count(text: str) -> int:
+    """A whole number of orders, 0 or more."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of orders, 0 or more, got {text!r}")
+    return int(text)
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:

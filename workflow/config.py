@@ -19,6 +19,7 @@ CONTEXT_OPERATIONS_EMAIL = "orders:operationsEmail"
 CONTEXT_STARTER_MAX_CONCURRENCY = "orders:starterMaxConcurrency"
 CONTEXT_VALIDATE_RESERVED_CONCURRENCY = "orders:validateReservedConcurrency"
 CONTEXT_POWERTOOLS_LAYER_ARN = "orders:powertoolsLayerArn"
+CONTEXT_PROFILE = "orders:profile"
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
 
 

@@ -17,12 +17,14 @@ from workflow.constructs.notifications import OrderNotifications
 from workflow.constructs.observability import OrderObservability
 from workflow.constructs.orchestration import OrderWorkflow
 from workflow.constructs.storage import OrderStore
+from workflow.profiles import PRODUCTION, Profile
 
 
 @dataclass(frozen=True)
 class StackSettings:
     """What a deployment may choose (CDK context, checked in `workflow.app`); the README's Configuration table."""
 
+    profile: Profile = PRODUCTION
     workflow_type: str = "STANDARD"
     notification_email: str | None = None
     operations_email: str | None = None
@@ -40,44 +42,10 @@ class OrderProcessorStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         settings = settings or StackSettings()
 
-        key = kms.Key(
-            self,
-            "DataKey",
-            description="Encrypts the order queues, table, topics and logs",
-            enable_key_rotation=True,
-        )
-        # Alarms publish to the encrypted operations topic, which takes kms:Decrypt and kms:GenerateDataKey* for
-        # cloudwatch.amazonaws.com in the key policy (re:Post, "How do I configure a CloudWatch alarm with an
-        # encrypted SNS topic?": https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns). Scoped to
-        # this account only: which alarm a KMS request comes from is not documented as a condition key there;
-        # the topic policy narrows publishing to this stack's alarms (OrderObservability).
-        # CloudWatch Logs encrypts the log groups.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-            )
-        )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
-                resources=["*"],
-                # Only for this account's log groups (CloudWatch Logs passes the group's ARN as context).
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": self.format_arn(
-                            service="logs", resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME
-                        )
-                    }
-                },
-            )
-        )
+        key = data_key(self) if settings.profile.customer_managed_key else None
         layer = powertools_layer(self, settings.powertools_layer_arn)
 
-        store = OrderStore(self, "Storage", key=key)
+        store = OrderStore(self, "Storage", key=key, profile=settings.profile)
         notifications = OrderNotifications(
             self,
             "Notifications",
@@ -89,6 +57,7 @@ class OrderProcessorStack(Stack):
             self,
             "Orchestration",
             workflow_type=settings.workflow_type,
+            profile=settings.profile,
             validate_reserved_concurrency=settings.validate_reserved_concurrency,
             table=store.table,
             order_topic=notifications.order_topic,
@@ -102,6 +71,7 @@ class OrderProcessorStack(Stack):
             state_machine=workflow.state_machine,
             key=key,
             layer=layer,
+            log_retention=settings.profile.log_retention,
             max_concurrency=settings.starter_max_concurrency,
         )
         observability = OrderObservability(
@@ -127,3 +97,43 @@ class OrderProcessorStack(Stack):
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
+
+
+def data_key(stack: Stack) -> kms.Key:
+    """The production profile's one customer managed key, and the services that use it on their own behalf."""
+    key = kms.Key(
+        stack,
+        "DataKey",
+        description="Encrypts the order queues, table, topics and logs",
+        enable_key_rotation=True,
+    )
+    # Alarms publish to the encrypted operations topic, which takes kms:Decrypt and kms:GenerateDataKey* for
+    # cloudwatch.amazonaws.com in the key policy (re:Post, "How do I configure a CloudWatch alarm with an
+    # encrypted SNS topic?": https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns). Scoped to
+    # this account only: which alarm a KMS request comes from is not documented as a condition key there;
+    # the topic policy narrows publishing to this stack's alarms (OrderObservability).
+    # CloudWatch Logs encrypts the log groups.
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+        )
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+            resources=["*"],
+            # Only for this account's log groups (CloudWatch Logs passes the group's ARN as context).
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs", resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME
+                    )
+                }
+            },
+        )
+    )
+    return key

@@ -22,6 +22,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
     "capacity": {config.CONTEXT_STARTER_MAX_CONCURRENCY: "10", config.CONTEXT_VALIDATE_RESERVED_CONCURRENCY: "20"},
     "layer_arn": {config.CONTEXT_POWERTOOLS_LAYER_ARN: LAYER_ARN},
+    "free_tier": {config.CONTEXT_PROFILE: "free-tier"},
 }
 
 

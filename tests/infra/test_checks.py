@@ -170,6 +170,7 @@ def test_a_layer_arn_from_context_replaces_the_ssm_parameter(variant: Callable[[
     ("key", "value", "message"),
     [
         (config.CONTEXT_WORKFLOW_TYPE, "batch", "orders:workflowType must be one of"),
+        (config.CONTEXT_PROFILE, "cheap", r"orders:profile must be one of \('production', 'free-tier'\)"),
         (config.CONTEXT_STARTER_MAX_CONCURRENCY, "1", r"orders:starterMaxConcurrency .* integer from 2 to 1000"),
         (config.CONTEXT_STARTER_MAX_CONCURRENCY, "1001", r"orders:starterMaxConcurrency .* integer from 2 to 1000"),
         (config.CONTEXT_STARTER_MAX_CONCURRENCY, "ten", r"orders:starterMaxConcurrency .* not 'ten'"),

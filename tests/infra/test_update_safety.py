@@ -35,6 +35,8 @@ SWITCHES = [
     ("capacity", "defaults"),
     ("defaults", "layer_arn"),
     ("layer_arn", "defaults"),
+    ("defaults", "free_tier"),
+    ("free_tier", "defaults"),
 ]
 
 Template = dict[str, Any]

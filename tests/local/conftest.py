@@ -20,7 +20,9 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def express_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stack synthesized with `orders:workflowType=EXPRESS`."""
-    return synthesize_for_local(tmp_path_factory.mktemp("local-cdk-express.out"), "EXPRESS")
+    return synthesize_for_local(
+        tmp_path_factory.mktemp("local-cdk-express.out"), context={config.CONTEXT_WORKFLOW_TYPE: "EXPRESS"}
+    )
 
 
 @pytest.fixture

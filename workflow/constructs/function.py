@@ -46,7 +46,8 @@ class PythonFunction(Construct):
         description: str,
         timeout_seconds: int,
         layer: lambda_.ILayerVersion,
-        key: kms.IKey,
+        key: kms.IKey | None,
+        log_retention: str,
         environment: dict[str, str] | None = None,
         reserved_concurrency: int | None = None,
     ) -> None:
@@ -54,7 +55,8 @@ class PythonFunction(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=logs.RetentionDays.ONE_MONTH,
+            retention=logs.RetentionDays[log_retention],
+            # Without the stack's key, CloudWatch Logs' own encryption at rest, at no charge.
             encryption_key=key,
             removal_policy=RemovalPolicy.DESTROY,
         )

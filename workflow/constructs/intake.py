@@ -22,15 +22,17 @@ class OrderIntake(Construct):
         construct_id: str,
         *,
         state_machine: sfn.IStateMachine,
-        key: kms.IKey,
+        key: kms.IKey | None,
         layer: lambda_.ILayerVersion,
+        log_retention: str,
         max_concurrency: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
+            # Without the stack's key, SQS-managed encryption (SSE-SQS): no charge, no KMS request.
+            encryption=sqs.QueueEncryption.KMS if key else sqs.QueueEncryption.SQS_MANAGED,
             encryption_master_key=key,
             enforce_ssl=True,
             retention_period=Duration.days(config.DLQ_RETENTION_DAYS),
@@ -38,7 +40,7 @@ class OrderIntake(Construct):
         self.queue = sqs.Queue(
             self,
             "OrderQueue",
-            encryption=sqs.QueueEncryption.KMS,
+            encryption=sqs.QueueEncryption.KMS if key else sqs.QueueEncryption.SQS_MANAGED,
             encryption_master_key=key,
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(config.QUEUE_VISIBILITY_SECONDS),
@@ -56,21 +58,23 @@ class OrderIntake(Construct):
             timeout_seconds=config.STARTER_TIMEOUT_SECONDS,
             layer=layer,
             key=key,
+            log_retention=log_retention,
             environment={config.ENV_STATE_MACHINE_ARN: state_machine.state_machine_arn},
         )
         state_machine.grant_start_execution(self.starter.function)
         # The state machine encrypts its executions with the stack's key: starting one needs a data key.
-        self.starter.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:GenerateDataKey"],
-                resources=[key.key_arn],
-                conditions={
-                    "StringEquals": {
-                        "kms:EncryptionContext:aws:states:stateMachineArn": state_machine.state_machine_arn
-                    }
-                },
+        if key is not None:
+            self.starter.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey"],
+                    resources=[key.key_arn],
+                    conditions={
+                        "StringEquals": {
+                            "kms:EncryptionContext:aws:states:stateMachineArn": state_machine.state_machine_arn
+                        }
+                    },
+                )
             )
-        )
         self.starter.function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,

@@ -17,6 +17,7 @@ from constructs import Construct
 from workflow import config
 from workflow.constructs.function import PythonFunction
 from workflow.constructs.nag import XRAY_AND_LOG_DELIVERY, acknowledge
+from workflow.profiles import Profile
 
 
 def state_machine_name(stack_name: str, workflow_type: str) -> str:
@@ -31,11 +32,12 @@ class OrderWorkflow(Construct):
         construct_id: str,
         *,
         workflow_type: str,
+        profile: Profile,
         validate_reserved_concurrency: int | None,
         table: dynamodb.ITable,
         order_topic: sns.ITopic,
         operations_topic: sns.ITopic,
-        key: kms.IKey,
+        key: kms.IKey | None,
         layer: lambda_.ILayerVersion,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -49,6 +51,7 @@ class OrderWorkflow(Construct):
             timeout_seconds=config.VALIDATE_TIMEOUT_SECONDS,
             layer=layer,
             key=key,
+            log_retention=profile.log_retention,
             reserved_concurrency=validate_reserved_concurrency,
         )
         stack = Stack.of(self)
@@ -63,7 +66,7 @@ class OrderWorkflow(Construct):
             # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
             # One name for both workflow types: switching the type keeps the group and its logs.
             log_group_name=f"{config.VENDED_LOGS_PREFIX}{stack.stack_name}-Orders",
-            retention=logs.RetentionDays.ONE_MONTH,
+            retention=logs.RetentionDays[profile.log_retention],
             encryption_key=key,
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -83,13 +86,51 @@ class OrderWorkflow(Construct):
                 config.SUBSTITUTION_OPERATIONS_TOPIC: operations_topic.topic_arn,
             },
             tracing_enabled=True,
-            # Every state transition is logged, without the order data (customer e-mails stay out of logs).
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(key),
+            # Without the order data (customer e-mails stay out of logs); every event (production) or only the error
+            # events, failed tasks and executions (free-tier, within CloudWatch Logs' free ingestion).
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=sfn.LogLevel[profile.state_machine_log_level],
+                include_execution_data=False,
+            ),
+            # Without the stack's key, Step Functions' AWS owned key: no charge, no KMS request.
+            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(key) if key else None,
         )
         role = self.state_machine.role
         self.validate.function.grant_invoke(role)
         table.grant(role, "dynamodb:PutItem", "dynamodb:UpdateItem")
+        if key is not None:
+            self._decrypt_table_key(role, key, table)
+        order_topic.grant_publish(role)
+        operations_topic.grant_publish(role)
+        if profile.state_machine_log_level != "ALL":
+            acknowledge(
+                self.state_machine,
+                "SF1",
+                "Free-tier profile: only error events (failed tasks and executions) are logged, to stay within "
+                "CloudWatch Logs' free ingestion; a Standard execution's history holds every event.",
+            )
+        acknowledge(
+            role,
+            XRAY_AND_LOG_DELIVERY,
+            "Tracing and execution logging: X-Ray segments and CloudWatch Logs delivery "
+            "(logs:CreateLogDelivery and friends) exist only on Resource '*'.",
+        )
+        validate_id = stack.get_logical_id(cast(CfnElement, self.validate.function.node.default_child))
+        acknowledge(
+            role,
+            f"IAM5[Resource::<{validate_id}.Arn>:*]",
+            "CDK's grant_invoke also allows the ValidateOrder function's versions and aliases (':*').",
+        )
+        if key is not None:
+            acknowledge(
+                role,
+                "IAM5[Action::kms:GenerateDataKey*]",
+                "Publishing to the KMS-encrypted topics needs kms:GenerateDataKey* on the stack's own key only.",
+            )
+
+    def _decrypt_table_key(self, role: iam.IRole, key: kms.IKey, table: dynamodb.ITable) -> None:
+        stack = Stack.of(self)
         # The table is encrypted with the stack's key: DynamoDB decrypts the table key with the caller's own
         # kms:Decrypt, through DynamoDB, in the table's encryption context ("How Amazon DynamoDB uses AWS KMS",
         # Monitoring, Decrypt: https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
@@ -105,23 +146,4 @@ class OrderWorkflow(Construct):
                     }
                 },
             )
-        )
-        order_topic.grant_publish(role)
-        operations_topic.grant_publish(role)
-        acknowledge(
-            role,
-            XRAY_AND_LOG_DELIVERY,
-            "Tracing and execution logging: X-Ray segments and CloudWatch Logs delivery "
-            "(logs:CreateLogDelivery and friends) exist only on Resource '*'.",
-        )
-        validate_id = stack.get_logical_id(cast(CfnElement, self.validate.function.node.default_child))
-        acknowledge(
-            role,
-            f"IAM5[Resource::<{validate_id}.Arn>:*]",
-            "CDK's grant_invoke also allows the ValidateOrder function's versions and aliases (':*').",
-        )
-        acknowledge(
-            role,
-            "IAM5[Action::kms:GenerateDataKey*]",
-            "Publishing to the KMS-encrypted topics needs kms:GenerateDataKey* on the stack's own key only.",
         )

@@ -37,11 +37,12 @@ LOCAL_LAYER_ARN = f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoo
 CAPTURE_QUEUE = "local-order-notifications"
 
 
-def synthesize_for_local(outdir: Path, workflow_type: str = "STANDARD") -> Path:
-    """Synthesize the stack as the emulator deploys it (no bootstrap version check); returns `outdir`."""
+def synthesize_for_local(outdir: Path, context: dict[str, Any] | None = None) -> Path:
+    """Synthesize the stack as the emulator deploys it (no bootstrap version check), with `context` over cdk.json's
+    (e.g. a profile); returns `outdir`."""
     from workflow.app import synthesize
 
-    synthesize(outdir, local=True, context={config.CONTEXT_WORKFLOW_TYPE: workflow_type})
+    synthesize(outdir, local=True, context=context)
     return outdir
 
 

@@ -56,6 +56,8 @@ class LambdaServiceError(Exception):
 # A hook sees each invocation before the handler runs; it may raise LambdaServiceError (the service
 # fails the call) or any other exception (the handler fails).
 InvocationHook = Callable[[FunctionSpec, Any], None]
+# A log hook sees each invocation's log once it has ended (what CloudWatch Logs would ingest).
+LogHook = Callable[[FunctionSpec, str], None]
 
 
 class LambdaContext:
@@ -110,6 +112,7 @@ class LambdaRuntime:
         self.lock = threading.RLock()
         self._handlers: dict[tuple[str, str], Callable[[Any, Any], Any]] = {}
         self.hooks: list[InvocationHook] = []
+        self.log_hooks: list[LogHook] = []
         self.invocations: dict[str, int] = {}
         self._stdout = _InvocationStream(sys.stdout)
         self._stderr = _InvocationStream(sys.stderr)
@@ -153,6 +156,8 @@ class LambdaRuntime:
             finally:
                 self._running.spec = caller
             print(f"END RequestId: {request_id}")
+        for log_hook in self.log_hooks:
+            log_hook(spec, log.getvalue())
         return payload, errored, log.getvalue()
 
     def current_function(self) -> FunctionSpec | None:
