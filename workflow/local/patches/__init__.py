@@ -24,6 +24,7 @@ replaces:
   state machine's role (what `workflow.local.access` needs of moto).
 - `fidelity.sqs`: the event source mapping detached, so `workflow.local.poller` plays Lambda's poller;
   message size and characters as SQS checks them.
+- `fidelity.kms`: AWS managed keys created on first use, with AWS's key policy.
 - `fidelity.sns`: Publish's subject, message size and attribute names as SNS checks them.
 - `speed.requests`: routing, WSGI environ, backend lookups, response members, random ids, and the
   interpreter's integration calls handed to moto in-process.

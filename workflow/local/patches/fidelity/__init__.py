@@ -35,6 +35,8 @@ Each module patches one service; a new AWS rule goes in the module of the servic
 - `dynamodb`: moto evaluates a write's condition and then writes, so two threads can both pass
   `attribute_not_exists` on one key: writes take a lock, as a write on AWS is atomic. An item's size is
   measured and capped (400 KB) as AWS documents it.
+- `kms`: an AWS managed key (`alias/aws/<service>`) is created on first use, with the key policy AWS
+  gives it (use through that service, by principals of the account); moto knows only a few, without one.
 - `sizes`: how AWS counts sizes (UTF-8 bytes; a message with its attributes), shared by the modules above.
 """
 
@@ -44,6 +46,7 @@ from workflow.local.patches.fidelity import (
     cloudformation,
     dynamodb,
     integration_errors,
+    kms,
     lambda_,
     sns,
     sqs,
@@ -63,3 +66,4 @@ def install() -> None:
     sqs.install()
     sns.install()
     dynamodb.install()
+    kms.install()
