@@ -92,20 +92,21 @@ def test_a_million_standard_orders_in_production_as_worked_out_by_hand() -> None
     logs = line(result, "CloudWatch", "log ingestion")
     assert logs.cost is not None and logs.cost.quantize(Decimal("0.0001")) == Decimal("0.7823")
     assert logs.cost_after_free_tier == 0
+    # Log storage: 30 days kept = 1.5646 GiB-months x $0.03 = $0.0469, within what ingestion leaves of the 5 GB free.
+    storage = line(result, "CloudWatch", "log storage")
+    assert storage.cost is not None and storage.cost.quantize(Decimal("0.0001")) == Decimal("0.0469")
+    assert storage.cost_after_free_tier == 0
     # X-Ray: 1,200,000 traces (under one a second, all recorded) x $0.000005 = $6.00; 100,000 free: $5.50.
     xray = line(result, "X-Ray", "traces recorded")
     assert (xray.cost, xray.cost_after_free_tier) == (Decimal("6.000000"), Decimal("5.500000"))
     # Metrics 7 x $0.30, alarms 7 x $0.10, one dashboard $3.00: all within the free 10, 10 and 3.
     # Before the free tier: 75 + 0.24 + 0.3066682 + 0.8228 + 0.625 + 1.3970 (storage: 12 months x 1,000,000 x
-    # 500 bytes = 5.588 GiB x $0.25) + 0.50 (SNS) + 1 + 0.3942 + 0.7823 + 2.10 + 0.70 + 3 + 6 = $92.87.
+    # 500 bytes = 5.588 GiB x $0.25) + 0.50 (SNS) + 1 + 0.3942 + 0.7823 + 0.0469 + 2.10 + 0.70 + 3 + 6 = $92.91.
     # After: 74.90 + 0.04 + 0.4228 + 0.625 + 1 + 0.3342 + 5.50 = $82.822.
-    assert dollars(result.total) == "$92.87"
+    assert dollars(result.total) == "$92.91"
     assert result.total_after_free_tier == Decimal("82.822")
     # Point-in-time recovery's price was not found: the line says so rather than guess it.
-    assert [f"{x.service} {x.item}" for x in result.unpriced] == [
-        "DynamoDB point-in-time recovery",
-        "CloudWatch log storage",
-    ]
+    assert [f"{x.service} {x.item}" for x in result.unpriced] == ["DynamoDB point-in-time recovery"]
 
 
 def test_express_bills_requests_and_duration_instead_of_transitions() -> None:
@@ -239,6 +240,13 @@ def test_cost_refuses_an_unknown_region_or_profile_with_one_line(
     assert message in output and "Traceback" not in output
 
 
-def test_a_region_with_prices_missing_names_the_unpriced_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["cost", "--orders-per-month", "1000", "--region", "sa-east-1"]) == 0
-    assert "Not in the totals (no price found for sa-east-1)" in capsys.readouterr().out
+def test_a_price_missing_names_the_unpriced_line_outside_the_totals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--orders-per-month", "1000"]) == 0
+    output = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    assert "Not in the totals (no price found for us-east-1): DynamoDB point-in-time recovery" in output
+
+
+def test_only_regions_with_prices_are_offered(capsys: pytest.CaptureFixture[str]) -> None:
+    # A Region with one line in twenty priced would print a total that is not its bill: it is refused instead.
+    assert main(["cost", "--orders-per-month", "1000", "--region", "sa-east-1"]) == 2
+    assert "--region: no prices for 'sa-east-1'; the table has us-east-1" in capsys.readouterr().out
