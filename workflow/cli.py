@@ -83,9 +83,9 @@ def local_run(args: argparse.Namespace) -> int:
                     bar.update(delivered, completed=p.delivered)
                     bar.update(finished, completed=p.finished, total=p.executions or None)
 
-                seconds = process(stack, bodies, on_progress)
+                processed = process(stack, bodies, on_progress)
             recovery = recover(stack) if args.recover else None
-            report = build_report(stack, messages=len(bodies), seconds=seconds)
+            report = build_report(stack, messages=len(bodies), seconds=processed.seconds, refused=processed.refused)
             denied = sorted(stack.access.denied.items())
     for (caller, operation, resource, code), count in denied:
         console.print(f"[red]Access denied {count}x:[/] {code} on {operation} {resource} for {caller}", soft_wrap=True)
@@ -100,7 +100,8 @@ def local_run(args: argparse.Namespace) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         console.print(f"Report written to {args.report}")
-    return 0
+    # A message the queue refused has no outcome: the run is not a success (contract, section 4).
+    return 1 if report["refused"] else 0
 
 
 def cost(args: argparse.Namespace) -> int:

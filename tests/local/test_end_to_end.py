@@ -83,6 +83,7 @@ def test_every_kind_of_message_reaches_its_outcome(stack_of_each_type: EmulatedS
         "rejected": 5,
         "failed": 0,
         "deadLetters": 0,
+        "refused": 0,
         "notifications": 6,
         "duplicates": 1,
         "faultsInjected": 0,
@@ -190,3 +191,21 @@ def test_a_save_retried_after_its_own_write_succeeded_still_notifies_the_custome
     assert execution["states"] == HAPPY_PATH
     assert [(n["orderId"], n["status"]) for n in notifications(stack)] == [(key, "ACCEPTED")]
     assert table.get_item(Key={"orderKey": key})["Item"]["total"] == "40.10"
+
+
+def test_a_body_the_queue_refuses_is_reported_and_the_others_go_on(stack: EmulatedStack) -> None:
+    """SQS refuses a body with a character it does not accept (SendMessage, "Message" constraints);
+    contract section 4: reported as refused, with the reason, and the run goes on with the others."""
+    report = run(stack, [order("ord-before"), '{"orderId": "ord-control", "note": "\x01"}', order("ord-after")])
+
+    assert [(r["message"], r["code"]) for r in report["refused"]] == [(2, "InvalidMessageContents")]
+    assert "#x1" in report["refused"][0]["reason"]
+    assert sorted(by_key(report["records"])) == ["ord-after", "ord-before"]
+    assert report["summary"] | {"seconds": 0} == report["summary"] | {
+        "messages": 3,
+        "accepted": 2,
+        "refused": 1,
+        "duplicates": 0,
+        "deadLetters": 0,
+        "seconds": 0,
+    }

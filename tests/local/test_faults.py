@@ -102,7 +102,7 @@ def test_soak_every_order_ends_once_under_faults_and_duplicates(stack_of_each_ty
     keys = {f"soak-{i:04d}" for i in range(orders)}
     stack.faults.configure(SOAK_FAULTS | AT_LEAST_ONCE[stack.workflow_type], seed=20261129)
 
-    seconds = process(stack, bodies)
+    seconds = process(stack, bodies).seconds
     during = build_report(stack, messages=len(bodies), seconds=seconds)
     records, notified, dead = outcome_by_key(during)
 
@@ -142,7 +142,7 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type
     # messages) and ValidateOrder's invoke failing all 5 attempts (~59% of executions). The table and
     # topics stay healthy, so every failure can be recorded.
     stack.faults.configure({"sfn": 0.75, "lambda": 0.9}, seed=5)
-    seconds = process(stack, [order(i) for i in range(30)])
+    seconds = process(stack, [order(i) for i in range(30)]).seconds
     during = build_report(stack, messages=30, seconds=seconds)
     records, notified, dead = outcome_by_key(during)
     failed = {key for key, status in records.items() if status == "FAILED"}

@@ -61,11 +61,18 @@ def summary_line(report: dict[str, Any]) -> str:
     )
     if s["faultsInjected"]:
         line += f"\n{s['faultsInjected']} faults injected, {s['retries']} task retries."
+    if s["refused"]:
+        line += f"\n[red]{s['refused']} refused by the queue[/] (they were never sent: see above)."
     return line
 
 
 def show(report: dict[str, Any], console: Console, *, history: bool) -> None:
     console.print(orders_table(report))
+    for refused in report["refused"]:
+        console.print(
+            f"[red]Message {refused['message']} refused by the queue:[/] {refused['code']}: {refused['reason']}",
+            soft_wrap=True,
+        )
     if history:
         for execution in report["executions"]:
             console.print(history_table(execution))

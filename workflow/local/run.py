@@ -51,20 +51,33 @@ def send_batches(bodies: list[str]) -> list[list[str]]:
     return [batch for batch in batches if batch]
 
 
-def send_messages(stack: EmulatedStack, bodies: list[str]) -> list[str]:
-    """Send each body as one message; their message ids, in order."""
+@dataclass
+class Sent:
+    """What the queue made of the bodies: each one's message id, in order (None where it was refused),
+    and the refusals as SQS reported them (`message`: the body's 1-based position among those sent)."""
+
+    ids: list[str | None]
+    refused: list[dict[str, Any]]
+
+
+def send_messages(stack: EmulatedStack, bodies: list[str]) -> Sent:
+    """Send each body as one message. A body the queue refuses (SendMessageBatch reports it in `Failed`,
+    and sends the others) is reported as refused, and the rest go on (contract, section 4)."""
     sqs = stack.client("sqs")
-    ids: list[str] = []
+    sent = Sent(ids=[], refused=[])
     for batch in send_batches(bodies):
+        start = len(sent.ids)
         response = sqs.send_message_batch(
             QueueUrl=stack.resources.queue_url,
             Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
         )
-        if response.get("Failed"):
-            raise RuntimeError(f"the emulated queue refused messages: {response['Failed']}")
-        sent = {entry["Id"]: entry["MessageId"] for entry in response["Successful"]}
-        ids.extend(sent[str(i)] for i in range(len(batch)))
-    return ids
+        ids = {entry["Id"]: entry["MessageId"] for entry in response["Successful"]}
+        sent.ids.extend(ids.get(str(i)) for i in range(len(batch)))
+        sent.refused.extend(
+            {"message": start + int(entry["Id"]) + 1, "code": entry["Code"], "reason": entry.get("Message", "")}
+            for entry in sorted(response.get("Failed", []), key=lambda e: int(e["Id"]))
+        )
+    return sent
 
 
 def queue_depth(stack: EmulatedStack) -> int:
@@ -121,25 +134,32 @@ def wait_for_executions(
         on_progress(progress)
 
 
+@dataclass
+class Processed:
+    seconds: float
+    refused: list[dict[str, Any]]
+
+
 def process(
     stack: EmulatedStack, bodies: list[str], on_progress: ProgressCallback = lambda p: None, timeout: float = 600
-) -> float:
-    """Send, and drive the system until every message has reached its end; the seconds it took."""
+) -> Processed:
+    """Send, and drive the system until every message has reached its end; the seconds it took, and the
+    bodies the queue refused."""
     started = time.monotonic()
     progress = Progress(messages=len(bodies))
-    send_messages(stack, bodies)
+    sent = send_messages(stack, bodies)
     drain(stack, progress, on_progress, timeout)
     wait_for_executions(stack, progress, on_progress, timeout)
-    return time.monotonic() - started
+    return Processed(seconds=time.monotonic() - started, refused=sent.refused)
 
 
 def run(
     stack: EmulatedStack, bodies: list[str], on_progress: ProgressCallback = lambda p: None, timeout: float = 600
 ) -> dict[str, Any]:
     """Send, drive, wait, and return the report (contract, section 4)."""
-    seconds = process(stack, bodies, on_progress, timeout)
+    processed = process(stack, bodies, on_progress, timeout)
     # Reading the report back is not part of the time the messages took.
-    return build_report(stack, messages=len(bodies), seconds=seconds)
+    return build_report(stack, messages=len(bodies), seconds=processed.seconds, refused=processed.refused)
 
 
 def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
@@ -241,7 +261,10 @@ def _event(event: dict[str, Any], started: Any) -> dict[str, Any]:
     }
 
 
-def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict[str, Any]:
+def build_report(
+    stack: EmulatedStack, *, messages: int, seconds: float, refused: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    refused = refused or []
     report_records = records(stack)
     report_notifications = notifications(stack)
     report_dead_letters = dead_letters(stack)
@@ -256,6 +279,7 @@ def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict
         "records": report_records,
         "notifications": report_notifications,
         "deadLetters": report_dead_letters,
+        "refused": refused,
         "executions": report_executions,
         "faults": faults,
         "summary": {
@@ -264,9 +288,10 @@ def build_report(stack: EmulatedStack, *, messages: int, seconds: float) -> dict
             "rejected": count("REJECTED"),
             "failed": count("FAILED"),
             "deadLetters": len(report_dead_letters),
+            "refused": len(refused),
             "notifications": len(report_notifications),
             # Deliveries of a key that already had a record: no record, no notification of their own.
-            "duplicates": max(0, messages - len(report_records) - len(report_dead_letters)),
+            "duplicates": max(0, messages - len(refused) - len(report_records) - len(report_dead_letters)),
             "faultsInjected": sum(faults.values()),
             "retries": sum(retries(e) for e in report_executions),
             "seconds": round(seconds, 2),

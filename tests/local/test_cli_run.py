@@ -1,0 +1,23 @@
+"""`orders local run` as a script sees it: its exit status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflow.cli import main
+
+
+def test_a_refused_line_makes_the_run_exit_1_after_the_others_are_processed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text('{"orderId": "ord-cli"}\nnot json, and a control character: \x01\n', encoding="utf-8")
+
+    assert main(["local", "run", str(orders), "--time-scale", "0.0001"]) == 1
+
+    out = capsys.readouterr().out
+    assert "Message 2 refused by the queue:" in out
+    assert "InvalidMessageContents" in out
+    assert "ord-cli" in out  # the other line was processed (and rejected: it is not a whole order)
