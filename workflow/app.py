@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,8 @@ LAYER_VERSION_ARN = re.compile(r"arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:l
 LAYER_VERSION_ARN_MAX_LENGTH = 140
 
 
-def cdk_json_context() -> dict[str, Any]:
-    """The context of cdk.json: feature flags and the project's defaults, as `cdk synth` passes them."""
-    context: dict[str, Any] = json.loads(config.CDK_JSON.read_text())["context"]
-    return context
+class ConfigurationError(ValueError):
+    """A context value the stack cannot be built with: `app.py` prints it as one line, not a traceback."""
 
 
 def build_app(*, local: bool = False, outdir: str | None = None, context: dict[str, Any] | None = None) -> App:
@@ -32,7 +29,7 @@ def build_app(*, local: bool = False, outdir: str | None = None, context: dict[s
     cdk.json's context is applied first (the CDK CLI's own context, when it runs the app, comes after it and
     wins), so the tests and the local mode synthesize the template `cdk deploy` deploys, feature flags included.
     """
-    app = App(outdir=outdir, context={**cdk_json_context(), **(context or {})})
+    app = App(outdir=outdir, context={**config.cdk_json_context(), **(context or {})})
     Validations.of(app).add_plugins(AwsSolutionsChecks(verbose=True))
     synthesizer = DefaultStackSynthesizer(generate_bootstrap_version_rule=not local)
     OrderProcessorStack(
@@ -50,7 +47,7 @@ def settings_from(app: App) -> StackSettings:
     """The stack's settings from context, each checked, with an error that names the key and what it accepts."""
     workflow_type = str(app.node.try_get_context(config.CONTEXT_WORKFLOW_TYPE) or "STANDARD").upper()
     if workflow_type not in config.WORKFLOW_TYPES:
-        raise ValueError(
+        raise ConfigurationError(
             f"{config.CONTEXT_WORKFLOW_TYPE} must be one of {config.WORKFLOW_TYPES}, not {workflow_type!r}"
         )
     low, high = config.SQS_MAXIMUM_CONCURRENCY_RANGE
@@ -59,7 +56,7 @@ def settings_from(app: App) -> StackSettings:
     )
     profile = str(app.node.try_get_context(config.CONTEXT_PROFILE) or "production")
     if profile not in PROFILES:
-        raise ValueError(f"{config.CONTEXT_PROFILE} must be one of {tuple(PROFILES)}, not {profile!r}")
+        raise ConfigurationError(f"{config.CONTEXT_PROFILE} must be one of {tuple(PROFILES)}, not {profile!r}")
     return StackSettings(
         profile=PROFILES[profile],
         workflow_type=workflow_type,
@@ -83,7 +80,7 @@ def _integer(app: App, key: str, low: int, high: int | None, what: str) -> int |
     text = str(value).strip()
     within = f"from {low} to {high}" if high is not None else f"of at least {low}"
     if isinstance(value, bool) or not re.fullmatch(r"\d+", text) or int(text) < low or (high and int(text) > high):
-        raise ValueError(f"{key} ({what}) must be an integer {within}, not {value!r}")
+        raise ConfigurationError(f"{key} ({what}) must be an integer {within}, not {value!r}")
     return int(text)
 
 
@@ -93,7 +90,7 @@ def _layer_arn(app: App) -> str | None:
         return None
     arn = str(value).strip()
     if len(arn) > LAYER_VERSION_ARN_MAX_LENGTH or not LAYER_VERSION_ARN.fullmatch(arn):
-        raise ValueError(
+        raise ConfigurationError(
             f"{config.CONTEXT_POWERTOOLS_LAYER_ARN} must be the ARN of a layer version "
             f"(arn:aws:lambda:<region>:<account>:layer:<name>:<version>), not {value!r}"
         )

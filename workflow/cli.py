@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -41,15 +42,19 @@ def local_run(args: argparse.Namespace) -> int:
     import json
     import tempfile
 
+    from botocore.exceptions import ClientError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from workflow.local.display import show
-    from workflow.local.emulator import EmulatedStack, synthesize_for_local
+    from workflow.local.emulator import DeploymentFailed, EmulatedStack, synthesize_for_local
     from workflow.local.faults import EXPRESS_TWICE, parse_rates
+    from workflow.local.patches.fidelity.access import ResourceCreationFailed
     from workflow.local.run import Progress as RunProgress
     from workflow.local.run import build_report, process, read_messages, recover
 
     console = Console(stderr=False)
+    # Read here rather than as the option's default: only this command needs cdk.json.
+    args.workflow_type = args.workflow_type or config.configured(config.CONTEXT_WORKFLOW_TYPE).upper() or "STANDARD"
     try:
         rates = parse_rates(args.faults)
     except ValueError as error:
@@ -59,34 +64,42 @@ def local_run(args: argparse.Namespace) -> int:
         console.print(f"[red]--faults: {EXPRESS_TWICE}=SHARE needs --workflow-type EXPRESS (Standard runs once)[/]")
         return 2
     bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
-    with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir:
+    with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir, contextlib.ExitStack() as entered:
         with console.status("Synthesizing the stack (cdk-nag included)..."):
             assembly = synthesize_for_local(
                 Path(outdir),
                 context={config.CONTEXT_WORKFLOW_TYPE: args.workflow_type, config.CONTEXT_PROFILE: args.profile},
             )
-        with EmulatedStack(assembly, time_scale=args.time_scale) as stack:
-            stack.faults.configure(rates, args.seed)
-            console.print(
-                f"Deployed {config.STACK_NAME} ({args.workflow_type} workflow) into the emulator; "
-                f"sending {len(bodies)} messages."
-            )
-            # On AWS these fail silently, in each alarm's history only: say so before anything else.
-            for failure in stack.alarm_action_failures:
-                console.print(f"[bold red]Alarm action denied:[/] {failure}", soft_wrap=True)
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=console, transient=True) as bar:
-                delivered = bar.add_task("Messages started", total=len(bodies))
-                finished = bar.add_task("Executions finished", total=None)
+        try:
+            stack = entered.enter_context(EmulatedStack(assembly, time_scale=args.time_scale))
+        except (DeploymentFailed, ResourceCreationFailed) as error:
+            console.print(f"[red]The synthesized stack could not be deployed:[/] {error}", soft_wrap=True)
+            return 1
+        stack.faults.configure(rates, args.seed)
+        console.print(
+            f"Deployed {config.STACK_NAME} ({args.workflow_type} workflow) into the emulator; "
+            f"sending {len(bodies)} messages."
+        )
+        # On AWS these fail silently, in each alarm's history only: say so before anything else.
+        for failure in stack.alarm_action_failures:
+            console.print(f"[bold red]Alarm action denied:[/] {failure}", soft_wrap=True)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as bar:
+            delivered = bar.add_task("Messages started", total=len(bodies))
+            finished = bar.add_task("Executions finished", total=None)
 
-                def on_progress(p: RunProgress) -> None:
-                    bar.update(delivered, completed=p.delivered)
-                    bar.update(finished, completed=p.finished, total=p.executions or None)
+            def on_progress(p: RunProgress) -> None:
+                bar.update(delivered, completed=p.delivered)
+                bar.update(finished, completed=p.finished, total=p.executions or None)
 
+            try:
                 processed = process(stack, bodies, on_progress)
-            recovery = recover(stack) if args.recover else None
-            report = build_report(stack, messages=len(bodies), seconds=processed.seconds, refused=processed.refused)
-            denied = sorted(stack.access.denied.items())
+            except ClientError as error:  # Lambda's poller itself refused (an access denied reading the queue)
+                console.print(f"[red]The run stopped:[/] {error}", soft_wrap=True)
+                return 1
+        recovery = recover(stack) if args.recover else None
+        report = build_report(stack, messages=len(bodies), seconds=processed.seconds, refused=processed.refused)
+        denied = sorted(stack.access.denied.items())
     for (caller, operation, resource, code), count in denied:
         console.print(f"[red]Access denied {count}x:[/] {code} on {operation} {resource} for {caller}", soft_wrap=True)
     if recovery is not None:
@@ -273,7 +286,7 @@ def parser() -> argparse.ArgumentParser:
         "--workflow-type",
         type=str.upper,
         choices=config.WORKFLOW_TYPES,
-        default=config.configured(config.CONTEXT_WORKFLOW_TYPE).upper() or "STANDARD",
+        default=None,
         help=f"the state machine's type (default: {config.CONTEXT_WORKFLOW_TYPE} in cdk.json)",
     )
     local_run_parser.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
@@ -23,10 +24,15 @@ CONTEXT_PROFILE = "orders:profile"
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
 
 
+def cdk_json_context() -> dict[str, Any]:
+    """The context of cdk.json: feature flags and the project's defaults, as `cdk synth` passes them."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
+
+
 def configured(key: str) -> str:
     """A context value as cdk.json sets it (what `cdk deploy` uses unless `-c` overrides it)."""
-    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
-    return str(context.get(key) or "")
+    return str(cdk_json_context().get(key) or "")
 
 
 # The Powertools layer the functions run with; keep equal to the pin in requirements.txt (a test checks).

@@ -21,7 +21,8 @@ from cfnlint.api import lint_all
 
 from tests.infra.conftest import LAYER_ARN, VARIANTS, only, resources_of, uses_variants
 from workflow import config
-from workflow.app import build_app, cdk_json_context
+from workflow.app import build_app
+from workflow.config import cdk_json_context
 
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 

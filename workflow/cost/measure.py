@@ -52,9 +52,9 @@ def measure(profile: str, samples: Path = SAMPLES) -> dict[str, Any]:
         with emulated as stack:
             report = run(stack, bodies)
             items = scan_records(stack.resource("dynamodb"), stack.resources.table_name)
-            level = template_facts(stack.template)["stateMachineLogLevel"]
+            facts = template_facts(stack.template)
+            level = facts["stateMachineLogLevel"]
             execution_log_bytes = sum(_execution_log_bytes(stack, arn, level) for arn in execution_arns(stack))
-        facts = template_facts(emulated.template)
     return {
         "template": facts,
         # Totals for the whole sample file; `orders cost` divides them by the orders that reached an outcome.

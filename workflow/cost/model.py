@@ -7,6 +7,7 @@ reason). Prices and free amounts come from `pricing.json`.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -108,6 +109,7 @@ class Bill:
         return [line for line in self.lines if line.price is None and line.quantity > 0]
 
 
+@functools.cache
 def pricing() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(PRICING_FILE.read_text())
     return data

@@ -46,6 +46,10 @@ def synthesize_for_local(outdir: Path, context: dict[str, Any] | None = None) ->
     return outdir
 
 
+class DeploymentFailed(RuntimeError):
+    """CloudFormation did not create the stack: the reason it gives."""
+
+
 class EmulatedStack:
     """Use as a context manager: `with EmulatedStack(assembly_dir) as stack: ...`."""
 
@@ -129,7 +133,7 @@ class EmulatedStack:
         )
         stack = cloudformation.describe_stacks(StackName=config.STACK_NAME)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise RuntimeError(f"the emulated stack ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
+            raise DeploymentFailed(f"the emulated stack ended {stack['StackStatus']}: {stack.get('StackStatusReason')}")
         self.outputs = outputs_of(stack)
         self.resources = resources_from_outputs(self.outputs)
         machine = self.client("stepfunctions").describe_state_machine(stateMachineArn=self.resources.state_machine_arn)

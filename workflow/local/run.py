@@ -12,11 +12,10 @@ from typing import Any
 from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import reading_back, scaled
 from workflow.local.patches.fidelity.sizes import utf8_bytes
-from workflow.local.patches.fidelity.sqs import MAX_BATCH_BYTES
+from workflow.local.patches.fidelity.sqs import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES
 from workflow.local.poller import SqsEventSource
 from workflow.operations import redrive_dead_letters, retry_failed_orders, scan_records
 
-SEND_BATCH = 10
 REPORTED_FIELDS = ("total", "currency", "reasons", "error", "cause", "messageId")
 
 
@@ -43,7 +42,7 @@ def send_batches(bodies: list[str]) -> list[list[str]]:
     size = 0
     for body in bodies:
         body_bytes = utf8_bytes(body)
-        if batches[-1] and (len(batches[-1]) == SEND_BATCH or size + body_bytes > MAX_BATCH_BYTES):
+        if batches[-1] and (len(batches[-1]) == MAX_BATCH_ENTRIES or size + body_bytes > MAX_BATCH_BYTES):
             batches.append([])
             size = 0
         batches[-1].append(body)

@@ -74,9 +74,8 @@ def install(runtime: LambdaRuntime, time_scale: float, faults: FaultInjector | N
         return
     fidelity.install()
     speed.install()
-    # Last: it wraps the state machine handler `fidelity.cloudformation` installs and the integration
-    # clients `speed.stepfunctions` caches (built once, under the runtime's lock: building one reads
-    # os.environ, which an invocation changes).
+    # Last: it wraps the integration clients `speed.stepfunctions` caches (built once, under the runtime's
+    # lock: building one reads os.environ, which an invocation changes).
     access.install()
     current.installed = True
 

@@ -9,9 +9,9 @@
   the topic's whole access policy; CloudFormation's TopicPolicy sets the topic's `Policy` attribute).
 - moto's CloudFormation keeps a key policy as a JSON object where KMS keeps text (moto's own KMS
   calls then fail on it): keep its text. It drops the table's `SSESpecification` (it reads `Enabled`
-  where CloudFormation writes `SSEEnabled`), a log group's `KmsKeyId` (it reads `kmsKeyId`), and
-  (through the local mode's own handler) the state machine's `EncryptionConfiguration`: keep them, so
-  the services report the keys that encrypt them.
+  where CloudFormation writes `SSEEnabled`) and a log group's `KmsKeyId` (it reads `kmsKeyId`): keep
+  them, so the services report the keys that encrypt them (the state machine's `EncryptionConfiguration`
+  is passed by the local mode's own handler, `cloudformation`).
 - CloudWatch Logs must be allowed by the key policy to use a log group's key, or creating the log
   group fails; SNS delivers to an SQS subscription only if the queue's policy (and its key's policy)
   allow `sns.amazonaws.com`, and drops the message otherwise.
@@ -35,8 +35,6 @@ from moto.logs.models import LogGroup
 from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
-from moto.stepfunctions import models as sfn_models
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from workflow.local.access.enforce import ActingClient
 from workflow.local.access.policy import Principal, Request, evaluate, evaluate_kms
@@ -50,8 +48,6 @@ _original_subscription_publish = sns_models.Subscription.publish
 
 class _State:
     installed = False
-    # Set once the local mode's own handler replaced moto's (workflow.local.patches).
-    original_state_machine_from_cloudformation: Any = None
     original_client_for: Any = None
 
 
@@ -66,14 +62,12 @@ def forget_stack() -> None:
 
 
 def install() -> None:
-    """After the other patches: the state machine handler and the integration clients wrapped here are theirs."""
+    """After the other patches: the integration clients wrapped here are the ones `speed` caches."""
     if _state.installed:
         return
     Key.create_from_cloudformation_json = classmethod(_key_from_cloudformation)
     Table.create_from_cloudformation_json = classmethod(_table_from_cloudformation)
     LogGroup.create_from_cloudformation_json = classmethod(_log_group_from_cloudformation)
-    _state.original_state_machine_from_cloudformation = sfn_models.StateMachine.create_from_cloudformation_json.__func__
-    sfn_models.StateMachine.create_from_cloudformation_json = classmethod(_state_machine_from_cloudformation)
     sns_models.Subscription.publish = _publish_if_allowed
     _act_as_the_state_machine_role()
     _registered.extend(_resource_policy_models())
@@ -191,28 +185,6 @@ def logs_may_use_key(key_id: str, log_group_arn: str, account_id: str, region_na
 
 def _key_policy(backend: Any, key_id: str) -> dict[str, Any]:
     return json.loads(backend.get_key_policy(key_id))
-
-
-def _state_machine_from_cloudformation(
-    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
-) -> Any:
-    machine = _state.original_state_machine_from_cloudformation(
-        cls, resource_name, cloudformation_json, account_id, region_name, **kw
-    )
-    encryption = cloudformation_json["Properties"].get("EncryptionConfiguration")
-    if encryption:
-        backend = stepfunctions_parser_backends[account_id][region_name]
-        described = backend.describe_state_machine(machine.arn)
-        described.encryptionConfiguration = {
-            "type": encryption["Type"],
-            **({"kmsKeyId": encryption["KmsKeyId"]} if "KmsKeyId" in encryption else {}),
-            **(
-                {"kmsDataKeyReusePeriodSeconds": int(encryption["KmsDataKeyReusePeriodSeconds"])}
-                if "KmsDataKeyReusePeriodSeconds" in encryption
-                else {}
-            ),
-        }
-    return machine
 
 
 # --- SNS delivering to SQS subscriptions -------------------------------------------------------

@@ -57,6 +57,7 @@ def _create_state_machine(
         tags=[{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])],
         loggingConfiguration=_camel(properties.get("LoggingConfiguration")),
         tracingConfiguration=_camel(properties.get("TracingConfiguration")),
+        encryptionConfiguration=_camel(properties.get("EncryptionConfiguration")),
         sm_type=properties.get("StateMachineType", "STANDARD"),
     )
 

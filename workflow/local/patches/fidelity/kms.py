@@ -1,11 +1,14 @@
 """KMS: an AWS managed key (`alias/aws/<service>`) exists once a resource uses it, with AWS's key policy.
 
 AWS creates the AWS managed key of a service in an account the first time a resource of that service is
-encrypted with it ("AWS managed keys", https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key),
-and its key policy, which nobody can change, lets every principal of the account use it only through
-that service: `kms:ViaService` and `kms:CallerAccount` ("kms:ViaService",
-https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service,
-whose example is a statement of an AWS managed key's policy). moto knows a few such aliases (not
+encrypted with it, and nobody can change its key policy ("AWS managed keys",
+https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key). "All AWS managed
+keys use a kms:ViaService condition key in their key policy document", which lets the key be used only
+for requests from the service that created it ("AWS KMS condition keys", kms:ViaService,
+https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+The rest of the policy below (principal `*` limited by `kms:CallerAccount`, the action list, the Sids) is
+the policy GetKeyPolicy returns for `aws/sns` in an account, not a statement printed on a documentation
+page: compare it with your account's before relying on its details. moto knows a few such aliases (not
 `aws/sns`), with no policy: a topic encrypted with `alias/aws/sns` then has no key to describe, and the
 access checks (`workflow.local.access`) no policy to evaluate.
 """

@@ -40,6 +40,7 @@ from moto.stepfunctions.exceptions import ExecutionDoesNotExist, InvalidArn
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from workflow.local.faults import EXPRESS_TWICE
 from workflow.local.patches.state import current
 from workflow.operations import is_express_execution
 
@@ -101,8 +102,10 @@ def _init_execution(self: Execution, **kwargs: Any) -> None:
 def _start_execution(self: StepFunctionsParserBackend, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
     execution = _original_start_execution(self, state_machine_arn, *args, **kwargs)
     faults = current.faults
+    if faults is None or not faults.rates.get(EXPRESS_TWICE):
+        return execution  # no second runs asked for: no need to look the state machine up on every start
     express = self.describe_state_machine(state_machine_arn).type == EXPRESS
-    if express and faults is not None and faults.runs_twice(execution.name):
+    if express and faults.runs_twice(execution.name):
         _original_start_execution(self, state_machine_arn, *args, **kwargs)  # at least once: here, twice
     return execution
 
