@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
 import json
-import threading
 import types
 
 import boto3
@@ -13,9 +11,6 @@ from moto import mock_aws
 from moto.core.utils import get_service_model
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser import utils as sfn_utils
-from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJsonPath
-from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds, TimeoutSecondsPath
-from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.utils import boto_client
 
 from tests.local.patches.helpers import parameters
@@ -35,50 +30,6 @@ def test_patched_step_functions_internals_keep_their_shape() -> None:
     copiers = [m for m in patch._interpreter_modules() if hasattr(m, "copy")]
     assert any(m.__name__.endswith("eval.states") for m in copiers)
     assert hasattr(get_service_model, "cache_info")
-
-
-def test_patched_task_evaluation_keeps_its_shape() -> None:
-    assert parameters(patch._original_evaluate_with_timeout) == ["self", "env"]
-    source = inspect.getsource(patch._original_evaluate_with_timeout)
-    assert "Thread(target=_exec_and_notify, daemon=True)" in source
-    assert "terminated_event.wait(timeout_seconds)" in source
-    assert TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS == 99999999
-
-
-class _TaskState:
-    def __init__(self, timeout: object) -> None:
-        self.timeout = timeout
-
-
-def _thread_for(state: _TaskState, monkeypatch: pytest.MonkeyPatch) -> tuple[object, list[str]]:
-    """What the patched evaluation hands moto's code when it asks for a Task thread."""
-    made: list[object] = []
-    ran: list[str] = []
-
-    def evaluate(self: _TaskState, env: object) -> None:
-        thread = execute_state.Thread(target=lambda: ran.append("task"), daemon=True)
-        thread.start()
-        made.append(thread)
-
-    monkeypatch.setattr(patch, "_original_evaluate_with_timeout", evaluate)
-    patch._evaluate_inline_without_timeout(state, env=None)
-    made[0].join()  # type: ignore[attr-defined]
-    return made[0], ran
-
-
-def test_a_task_without_timeout_runs_on_the_execution_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(execute_state, "Thread", patch._task_thread)
-    thread, ran = _thread_for(_TaskState(TimeoutSeconds(TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS)), monkeypatch)
-    assert isinstance(thread, patch._InlineTask)
-    assert ran == ["task"]
-
-
-def test_a_task_with_a_timeout_keeps_its_own_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(execute_state, "Thread", patch._task_thread)
-    for timeout in (TimeoutSeconds(30), TimeoutSecondsPath(StringJsonPath("$.seconds"))):  # type: ignore[arg-type]
-        thread, ran = _thread_for(_TaskState(timeout), monkeypatch)
-        assert isinstance(thread, threading.Thread)
-        assert ran == ["task"]
 
 
 def test_start_execution_finds_an_execution_of_the_same_name_as_moto_s_scan_does(

@@ -28,8 +28,8 @@ replaces:
 - `fidelity.sns`: Publish's subject, message size and attribute names as SNS checks them.
 - `speed.requests`: routing, WSGI environ, backend lookups, response members, random ids, and the
   interpreter's integration calls handed to moto in-process.
-- `speed.stepfunctions`: definition, JSONPath and client caches, the JSON-only copier, inline Task
-  threads, the name index for StartExecution, the wait for an execution's end.
+- `speed.stepfunctions`: definition, JSONPath and client caches, the JSON-only copier, the name index
+  for StartExecution, the wait for an execution's end.
 - `speed.sqs`: retention check, counts, DeleteMessage in one pass, no counts inside SendMessage.
 - `speed.sns`: one signing certificate per key, a 1024-bit key.
 - `speed.dynamodb`: parsed condition expressions kept.

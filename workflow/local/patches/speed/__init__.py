@@ -6,8 +6,7 @@ Each module patches one service, or moto's request plumbing; its docstring lists
   moto's global lock, response members' keys found once, cheaper random ids and reflection, and the
   interpreter's integration calls handed to moto in-process, unsigned.
 - `stepfunctions`: the parsed definition, JSONPath parsers and integration clients cached, a JSON-only
-  copier for state, a Task without TimeoutSeconds on its execution's thread, StartExecution's name
-  check by index, and a wait for an execution's end on an event.
+  copier for state, StartExecution's name check by index, and a wait for an execution's end on an event.
 - `sqs`: retention checks, message counts and DeleteMessage without re-scanning the queue, and no
   counting inside SendMessage.
 - `sns`: one signing certificate per key, and a 1024-bit key.

@@ -7,8 +7,6 @@
   included: cache the parsed paths; and it deep-copies a state's whole input at every read, with the
   generic `copy.deepcopy`: copy JSON values with a JSON-only copier (anything else still goes to
   `copy.deepcopy`).
-- The interpreter runs each Task state on a new thread, so that TimeoutSeconds can cut it short: a
-  Task without TimeoutSeconds runs on its execution's own thread.
 - StartExecution looks for an execution of the same name by scanning every execution of the state
   machine: index them by name.
 - The local mode waits for an execution's end on an event its worker sets, rather than polling
@@ -21,7 +19,6 @@ import copy
 import functools
 import threading
 import types
-from collections.abc import Callable
 from typing import Any
 
 import jsonpath_ng
@@ -30,9 +27,7 @@ from moto.core.utils import get_service_model
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.exceptions import ExecutionAlreadyExists
 from moto.stepfunctions.parser import utils as sfn_utils
-from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
@@ -44,7 +39,6 @@ from workflow.local.patches.state import current
 _original_boto_client_for = boto_client.boto_client_for
 _original_start = Execution.start
 _original_terminated = BaseExecutionWorkerCommunication.terminated
-_original_evaluate_with_timeout = execute_state.ExecutionState._evaluate_with_timeout
 # Kept to check, in tests, that what is replaced still has the shape the replacements assume.
 _original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
 _original_execution_named = sfn_models.StateMachine._handle_name_input_idempotency
@@ -131,47 +125,8 @@ def _deepcopy(value: Any, memo: Any = None) -> Any:
 _fast_copy_module = types.SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)
 
 
-class _InlineTask:
-    """Runs a Task state's work on the execution's own thread, when a thread would only be waited on."""
-
-    def __init__(self, target: Callable[[], None], daemon: bool = True) -> None:
-        self._target = target
-
-    def start(self) -> None:
-        self._target()
-
-    def is_alive(self) -> bool:
-        return False
-
-    def join(self, timeout: float | None = None) -> None:
-        return None
-
-
-_task_threads = threading.local()
-
-
-def _task_thread(target: Callable[[], None], daemon: bool = True) -> Any:
-    inline, _task_threads.inline = getattr(_task_threads, "inline", False), False
-    return _InlineTask(target) if inline else threading.Thread(target=target, daemon=daemon)
-
-
-def _evaluate_inline_without_timeout(self: Any, env: Any) -> None:
-    # moto runs every Task on a thread of its own so that TimeoutSeconds can cut it short; a Task
-    # without TimeoutSeconds never times out, and its thread costs more than the state's own work.
-    timeout = self.timeout
-    _task_threads.inline = (
-        type(timeout) is TimeoutSeconds and timeout.timeout_seconds == TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS
-    )
-    try:
-        _original_evaluate_with_timeout(self, env)
-    finally:
-        _task_threads.inline = False
-
-
 def install() -> None:
     ExecutionWorker._get_evaluation_entrypoint = _cached_program
-    execute_state.Thread = _task_thread
-    execute_state.ExecutionState._evaluate_with_timeout = _evaluate_inline_without_timeout
     cached_parsers = {
         parser: functools.lru_cache(maxsize=4096)(parser) for parser in (jsonpath_ng.parse, jsonpath_ng.ext.parse)
     }
