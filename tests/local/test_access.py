@@ -10,6 +10,7 @@ not exercised locally, with the reason; the alarms' actions go through the same 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from tests.orders import order
 from workflow import config
-from workflow.local.emulator import EmulatedStack
+from workflow.local.emulator import DeploymentFailed, EmulatedStack
 from workflow.local.patches.fidelity.access import ResourceCreationFailed
 from workflow.local.run import read_messages, run
 from workflow.local.runtime import FunctionSpec
@@ -451,3 +452,47 @@ def test_the_services_report_the_policies_and_keys_the_template_deploys(stack: E
     machine = stack.client("stepfunctions").describe_state_machine(stateMachineArn=stack.resources.state_machine_arn)
     assert machine["encryptionConfiguration"]["type"] == "CUSTOMER_MANAGED_KMS_KEY"
     assert machine["encryptionConfiguration"]["kmsKeyId"] == key_arn
+
+
+def test_only_a_resource_the_stack_did_not_deploy_is_left_to_the_service(stack: EmulatedStack) -> None:
+    """A call on a queue that is not the stack's is the service's to answer (it does not exist); a policy
+    the checks failed to read is a defect that must stop the call, never let it through unchecked."""
+    deployed = stack.access.deployed
+    assert deployed is not None
+    sent = {"QueueUrl": stack.resources.queue_url}
+
+    assert stack.access.checks("sqs", "SendMessage", {"QueueUrl": "https://sqs.invalid/000000000000/other"}) == []
+    assert [c.action for c in stack.access.checks("sqs", "SendMessage", sent)] == [
+        "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    ]
+
+    stack.access.deployed = dataclasses.replace(deployed, key_policies={})
+    try:
+        with pytest.raises(KeyError):
+            stack.access.checks("sqs", "SendMessage", sent)
+    finally:
+        stack.access.deployed = deployed
+
+
+def test_a_policy_the_checks_cannot_judge_stops_the_deployment(assembly: Path, tmp_path: Path) -> None:
+    """Even on a statement no call of the run would reach (a Deny of sns:DeleteTopic), a condition the
+    evaluator does not implement stops the local mode at deployment, naming the policy: it would
+    otherwise be judged only if a call ever matched it, and its policy pass as checked."""
+
+    def add_a_set_operator(template: Template) -> None:
+        topic_policy = next(r for r in template["Resources"].values() if r["Type"] == TOPIC_POLICY)
+        topic_policy["Properties"]["PolicyDocument"]["Statement"].append(
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "sns:DeleteTopic",
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}},
+            }
+        )
+
+    cannot = r"the local mode cannot check the policy of arn:aws:sns:.*set operator"
+    with pytest.raises(DeploymentFailed, match=cannot), EmulatedStack(variant(assembly, tmp_path, add_a_set_operator)):
+        pass

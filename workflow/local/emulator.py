@@ -26,6 +26,7 @@ from workflow import config
 from workflow.local import patches
 from workflow.local.access.account import read_deployed
 from workflow.local.access.enforce import AccessControl, alarm_actions
+from workflow.local.access.policy import UnsupportedPolicy
 from workflow.local.faults import FaultInjector
 from workflow.local.runtime import LambdaRuntime
 from workflow.operations import outputs_of, resources_from_outputs
@@ -142,7 +143,10 @@ class EmulatedStack:
         patches.warm_up(REGION, ("lambda", "dynamodb", "sns", "sqs", "stepfunctions"))
         # A real SNS -> SQS subscription on the order topic: what customers would be told, kept to read back.
         self.notifications_queue_url = self.subscribe_queue(self.resources.order_topic_arn, CAPTURE_QUEUE)
-        self.access.load(read_deployed(self.client, ACCOUNT_ID, REGION))
+        try:
+            self.access.load(read_deployed(self.client, ACCOUNT_ID, REGION))
+        except UnsupportedPolicy as error:  # the local mode refuses to run what it cannot check
+            raise DeploymentFailed(f"the local mode cannot check {error}") from None
         # The local mode does not evaluate alarms: whether CloudWatch could take each action is checked now.
         alarms = alarm_actions(patches.deployed_alarms(ACCOUNT_ID, REGION, config.STACK_NAME))
         self.alarm_action_failures = self.access.alarm_action_failures(alarms)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from workflow.local.access.policy import UnsupportedPolicy, check_supported
 
 Policy = dict[str, Any]
 
@@ -58,14 +60,16 @@ def read_deployed(client: Callable[[str], Any], account: str, region: str) -> De
     kms = client("kms")
     for key in _pages(kms, "list_keys", "Keys"):
         policy = kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]
-        deployed.key_policies[key["KeyArn"]] = _parsed_document(policy)
+        deployed.key_policies[key["KeyArn"]] = _supported(key["KeyArn"], _parsed_document(policy))
 
     def key_arn(key_id: str | None) -> str | None:
         return str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]) if key_id else None
 
     iam = client("iam")
     for role in _pages(iam, "list_roles", "Roles"):
-        deployed.role_policies[role["Arn"]] = _role_policies(iam, role["RoleName"])
+        deployed.role_policies[role["Arn"]] = [
+            _supported(role["Arn"], policy) for policy in _role_policies(iam, role["RoleName"])
+        ]
     for function in _pages(client("lambda"), "list_functions", "Functions"):
         deployed.function_roles[function["FunctionArn"]] = function["Role"]
         deployed.function_arns[function["FunctionName"]] = function["FunctionArn"]
@@ -73,13 +77,17 @@ def read_deployed(client: Callable[[str], Any], account: str, region: str) -> De
     for url in sqs.list_queues().get("QueueUrls", []):
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         deployed.queues[url] = Encrypted(
-            attributes["QueueArn"], _parsed(attributes.get("Policy")), key_arn(attributes.get("KmsMasterKeyId"))
+            attributes["QueueArn"],
+            _supported(url, _parsed(attributes.get("Policy"))),
+            key_arn(attributes.get("KmsMasterKeyId")),
         )
     sns = client("sns")
     for topic in _pages(sns, "list_topics", "Topics"):
         attributes = sns.get_topic_attributes(TopicArn=topic["TopicArn"])["Attributes"]
         deployed.topics[topic["TopicArn"]] = Encrypted(
-            topic["TopicArn"], _parsed(attributes.get("Policy")), key_arn(attributes.get("KmsMasterKeyId"))
+            topic["TopicArn"],
+            _supported(topic["TopicArn"], _parsed(attributes.get("Policy"))),
+            key_arn(attributes.get("KmsMasterKeyId")),
         )
     dynamodb = client("dynamodb")
     for name in dynamodb.list_tables()["TableNames"]:
@@ -107,6 +115,19 @@ def _role_policies(iam: Any, role_name: str) -> list[Policy]:
         document = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)["PolicyVersion"]
         policies.append(_parsed_document(document["Document"]))
     return policies
+
+
+P = TypeVar("P", bound=Policy | None)
+
+
+def _supported(owner: str, policy: P) -> P:
+    """A policy the checks could not judge stops the deployment, naming whose policy it is."""
+    if policy is not None:
+        try:
+            check_supported(policy)
+        except UnsupportedPolicy as error:
+            raise UnsupportedPolicy(f"the policy of {owner}: {error}") from None
+    return policy
 
 
 def _pages(client: Any, operation: str, key: str) -> list[Any]:

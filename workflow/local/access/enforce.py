@@ -23,15 +23,17 @@ import contextlib
 import functools
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.awsrequest import AWSResponse
 
 from workflow.local.access.account import DeployedAccess, Encrypted, Policy
 from workflow.local.access.policy import Decision, Principal, Request, evaluate, evaluate_kms
 from workflow.local.runtime import LambdaRuntime
+
+T = TypeVar("T")
 
 _caller = threading.local()
 
@@ -128,6 +130,17 @@ _SQS = {
     "SendMessageBatch": ("sqs:SendMessage", ("kms:GenerateDataKey", "kms:Decrypt")),
 }
 _DYNAMODB = {"PutItem", "UpdateItem", "GetItem", "DeleteItem", "Query", "Scan"}
+
+
+class NotDeployed(LookupError):
+    """A call names a resource the stack did not deploy: the service itself answers that it does not exist."""
+
+
+def _deployed_one(resources: Mapping[str, T], name: Any) -> T:
+    # Only this lookup means "not ours": any other missing key is a defect, and must not let a call through.
+    if name not in resources:
+        raise NotDeployed(name)
+    return resources[name]
 
 
 class UnknownCall(RuntimeError):
@@ -227,7 +240,7 @@ class AccessControl:
         A resource the stack did not deploy is left to the service, which answers that it does not exist."""
         try:
             return self._checks(self._deployed(), service, operation, parameters)
-        except KeyError:
+        except NotDeployed:
             return []
 
     def _checks(
@@ -236,13 +249,13 @@ class AccessControl:
         region = deployed.region
         if service == "sqs" and operation in _SQS:
             action, key_actions = _SQS[operation]
-            queue = deployed.queues[parameters["QueueUrl"]]
+            queue = _deployed_one(deployed.queues, parameters.get("QueueUrl"))
             return [
                 Check(action, queue.arn, queue.policy),
                 *_key_checks(deployed, queue, key_actions, f"sqs.{region}", {"aws:sqs:arn": queue.arn}),
             ]
         if service == "sns" and operation == "Publish":
-            topic = deployed.topics[parameters["TopicArn"]]
+            topic = _deployed_one(deployed.topics, parameters.get("TopicArn"))
             context = {"aws:sns:topicArn": topic.arn}
             key_actions = ("kms:GenerateDataKey", "kms:Decrypt")
             return [
@@ -250,7 +263,7 @@ class AccessControl:
                 *_key_checks(deployed, topic, key_actions, f"sns.{region}", context),
             ]
         if service == "dynamodb" and operation in _DYNAMODB:
-            table = deployed.tables[parameters["TableName"]]
+            table = _deployed_one(deployed.tables, parameters.get("TableName"))
             context = {"aws:dynamodb:tableName": parameters["TableName"], "aws:dynamodb:subscriberId": deployed.account}
             return [
                 Check(f"dynamodb:{operation}", table.arn, None),
@@ -259,7 +272,7 @@ class AccessControl:
         if service == "lambda" and operation == "Invoke":
             return [Check("lambda:InvokeFunction", _function_arn(deployed, parameters), None)]
         if service == "sfn" and operation == "StartExecution":
-            machine = deployed.state_machines[parameters["stateMachineArn"]]
+            machine = _deployed_one(deployed.state_machines, parameters.get("stateMachineArn"))
             encrypted = Encrypted(machine.arn, None, machine.key_arn)
             context = {"aws:states:stateMachineArn": machine.arn}
             return [
@@ -366,7 +379,7 @@ def _function_arn(deployed: DeployedAccess, parameters: dict[str, Any]) -> str:
     if not name.startswith("arn:"):
         short = name.rsplit(":function:", 1)[-1]
         short, _, embedded = short.partition(":")
-        name = deployed.function_arns[short] + (f":{embedded}" if embedded else "")
+        name = _deployed_one(deployed.function_arns, short) + (f":{embedded}" if embedded else "")
     return f"{name}:{qualifier}" if qualifier else name
 
 

@@ -180,9 +180,32 @@ def _statements(policy: Policy) -> list[Mapping[str, Any]]:
     return [statements] if isinstance(statements, Mapping) else list(statements)
 
 
-def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
+def check_supported(policy: Policy) -> None:
+    """Raise `UnsupportedPolicy` for anything in the policy this evaluator cannot judge, whether or not
+    a call would reach it: checked when the deployed policies are read, not at the first call it affects."""
+    for statement in _statements(policy):
+        _check_statement(statement)
+
+
+def _check_statement(statement: Mapping[str, Any]) -> None:
     if "NotPrincipal" in statement:
         raise UnsupportedPolicy("NotPrincipal is not evaluated locally")
+    for operator, block in (statement.get("Condition") or {}).items():
+        for values in block.values():
+            _check_condition(operator, _strings(values))
+
+
+def _check_condition(operator: str, values: list[str]) -> None:
+    if ":" in operator:
+        raise UnsupportedPolicy(f"set operator {operator} is not evaluated locally")
+    if any("${" in value for value in values):
+        raise UnsupportedPolicy(f"policy variables ({values}) are not evaluated locally")
+    if operator != "Null" and operator.removesuffix("IfExists") not in _OPERATORS:
+        raise UnsupportedPolicy(f"condition operator {operator} is not evaluated locally")
+
+
+def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
+    _check_statement(statement)
     if "Action" in statement:
         if not any(_action_matches(pattern, request.action) for pattern in _strings(statement["Action"])):
             return False
@@ -288,17 +311,10 @@ def _conditions_hold(condition: Mapping[str, Any], context: Mapping[str, str]) -
 
 
 def _condition_holds(operator: str, key: str, values: list[str], context: Mapping[str, str]) -> bool:
-    if ":" in operator:
-        raise UnsupportedPolicy(f"set operator {operator} is not evaluated locally")
-    if any("${" in value for value in values):
-        raise UnsupportedPolicy(f"policy variables ({values}) are not evaluated locally")
     if operator == "Null":
         return any((key not in context) == (value.lower() == "true") for value in values)
     if_exists = operator.endswith("IfExists")
-    base = operator.removesuffix("IfExists")
-    if base not in _OPERATORS:
-        raise UnsupportedPolicy(f"condition operator {operator} is not evaluated locally")
-    test, negated = _OPERATORS[base]
+    test, negated = _OPERATORS[operator.removesuffix("IfExists")]
     if key not in context:
         return if_exists or negated
     matched = any(test(value, context[key]) for value in values)
