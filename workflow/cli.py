@@ -121,17 +121,34 @@ def cost(args: argparse.Namespace) -> int:
     """The monthly bill for a volume of orders (workflow.cost.model), as a table or as JSON."""
     import json
 
-    from workflow.cost.model import ASSUMPTIONS, bill, dollars, free_volume, regions
+    from workflow.cost.model import (
+        ASSUMPTIONS,
+        bill,
+        dollars,
+        free_volume,
+        fully_priced_regions,
+        regions,
+        unpriced_lines,
+    )
     from workflow.cost.usage import MEASURE_COMMAND, load_measured
 
     console = Console()
+    priced = f"every line is priced for {', '.join(fully_priced_regions())}"
     if args.region not in regions():
-        console.print(f"[red]--region: no prices for {args.region!r}; the table has {', '.join(regions())}[/]")
+        console.print(f"[red]--region: no prices for {args.region!r}; {priced}[/]")
         return 2
     if args.profile not in PROFILES:
         console.print(f"[red]--profile must be one of {', '.join(PROFILES)}, not {args.profile!r}[/]")
         return 2
     measured = load_measured()
+    # A total without a line would not be the bill: a Region the table prices only in part is refused, by name.
+    missing = unpriced_lines(args.type, args.profile, args.region, measured)
+    if missing:
+        console.print(
+            f"[red]--region: no price found for {args.region} for {', '.join(missing)} "
+            f"(workflow/cost/pricing.json); {priced}[/]"
+        )
+        return 2
     result = bill(
         args.orders_per_month, workflow_type=args.type, profile=args.profile, region=args.region, measured=measured
     )
@@ -157,9 +174,6 @@ def cost(args: argparse.Namespace) -> int:
         table.add_row(line.service, line.item, usage, line.source, cost_text, after)
     table.add_row("Total", "", "", "", dollars(result.total), dollars(result.total_after_free_tier), style="bold")
     console.print(table)
-    if result.unpriced:
-        names = ", ".join(f"{line.service} {line.item}" for line in result.unpriced)
-        console.print(f"[yellow]Not in the totals (no price found for {args.region}): {names}[/]")
     for warning in result.warnings:
         console.print(f"[yellow]{warning}[/]")
     console.print(f"This profile and type: {free_text}.")
@@ -188,7 +202,6 @@ def _cost_json(result: Any, free: tuple[int, str] | None, samples: str) -> dict[
         "monthlyTotalAfterFreeTier": money(result.total_after_free_tier),
         "freeUpToOrdersPerMonth": free[0] if free else None,
         "freeTierEndedBy": free[1] if free else None,
-        "unpriced": [f"{line.service} {line.item}" for line in result.unpriced],
         "warnings": result.warnings,
         "lines": [
             {

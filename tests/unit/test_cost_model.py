@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from workflow.cli import main
-from workflow.cost.model import bill, dollars, free_volume
+from workflow.cost.model import bill, dollars, free_volume, pricing
 from workflow.cost.usage import definition_transitions, load_measured, transitions
 from workflow.profiles import PROFILES
 
@@ -99,14 +99,18 @@ def test_a_million_standard_orders_in_production_as_worked_out_by_hand() -> None
     # X-Ray: 1,200,000 traces (under one a second, all recorded) x $0.000005 = $6.00; 100,000 free: $5.50.
     xray = line(result, "X-Ray", "traces recorded")
     assert (xray.cost, xray.cost_after_free_tier) == (Decimal("6.000000"), Decimal("5.500000"))
+    # Point-in-time recovery: the table's 12 months x 1,000,000 x 500 bytes = 5.5879 GiB-months x $0.20 = $1.1176,
+    # with no free amount (the free 25 GB is the table's storage, not its backups).
+    pitr = line(result, "DynamoDB", "point-in-time recovery")
+    assert pitr.cost is not None and pitr.cost.quantize(Decimal("0.0001")) == Decimal("1.1176")
+    assert pitr.cost_after_free_tier == pitr.cost
     # Metrics 7 x $0.30, alarms 7 x $0.10, one dashboard $3.00: all within the free 10, 10 and 3.
-    # Before the free tier: 75 + 0.24 + 0.3066682 + 0.8228 + 0.625 + 1.3970 (storage: 12 months x 1,000,000 x
-    # 500 bytes = 5.588 GiB x $0.25) + 0.50 (SNS) + 1 + 0.3942 + 0.7823 + 0.0469 + 2.10 + 0.70 + 3 + 6 = $92.91.
-    # After: 74.90 + 0.04 + 0.4228 + 0.625 + 1 + 0.3342 + 5.50 = $82.822.
-    assert dollars(result.total) == "$92.91"
-    assert result.total_after_free_tier == Decimal("82.822")
-    # Point-in-time recovery's price was not found: the line says so rather than guess it.
-    assert [f"{x.service} {x.item}" for x in result.unpriced] == ["DynamoDB point-in-time recovery"]
+    # Before the free tier: 75 + 0.24 + 0.3066682 + 0.8228 + 0.625 + 1.3970 (storage: 5.5879 GiB x $0.25) + 1.1176
+    # (PITR) + 0.50 (SNS) + 1 + 0.3942 + 0.7823 + 0.0469 + 2.10 + 0.70 + 3 + 6 = $94.03.
+    # After: 74.90 + 0.04 + 0.4228 + 0.625 + 1.1176 + 1 + 0.3342 + 5.50 = $83.9396.
+    assert dollars(result.total) == "$94.03"
+    assert result.total_after_free_tier.quantize(Decimal("0.0001")) == Decimal("83.9396")
+    assert result.unpriced == []
 
 
 def test_express_bills_requests_and_duration_instead_of_transitions() -> None:
@@ -238,13 +242,41 @@ def test_cost_refuses_an_unknown_region_or_profile_with_one_line(
     assert message in output and "Traceback" not in output
 
 
-def test_a_price_missing_names_the_unpriced_line_outside_the_totals(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["cost", "--orders-per-month", "1000"]) == 0
+def test_a_region_priced_in_part_bills_the_figures_found_and_leaves_the_others_unpriced() -> None:
+    result = bill(1_000_000, measured=MEASURED, region="us-east-2")
+    # The figures found for US East (Ohio), as worked out by hand: 3,000,000 transitions x $0.000025 = $75.00
+    # (Step Functions' own per-Region table), 1,200,000 Lambda requests x $0.0000002 = $0.24 and 23,000 Arm GB-s x
+    # $0.0000133334 = $0.3066682, storage 5.5879 GiB-months x $0.25 = $1.3970 and PITR x $0.20 = $1.1176.
+    assert line(result, "Step Functions", "state transitions").cost == Decimal("75.00")
+    assert line(result, "Lambda", "requests").cost == Decimal("0.24")
+    assert line(result, "Lambda", "duration, INIT phase included").cost == Decimal("0.3066682")
+    storage, pitr = line(result, "DynamoDB", "storage"), line(result, "DynamoDB", "point-in-time recovery")
+    assert storage.cost is not None and storage.cost.quantize(Decimal("0.0001")) == Decimal("1.3970")
+    assert pitr.cost is not None and pitr.cost.quantize(Decimal("0.0001")) == Decimal("1.1176")
+    # A figure not found for the Region is not borrowed from us-east-1: the line has no price and no cost.
+    sqs = line(result, "SQS", "requests")
+    assert sqs.quantity == 2_057_000 and (sqs.price, sqs.cost) == (None, None)
+    assert "X-Ray traces recorded" in [f"{x.service} {x.item}" for x in result.unpriced]
+    assert result.total.quantize(Decimal("0.0001")) == Decimal("78.0612")
+
+
+def test_a_region_priced_in_part_is_refused_naming_the_lines_it_lacks(capsys: pytest.CaptureFixture[str]) -> None:
+    # A total without those lines would not be the bill: the Region is refused, and the missing lines named.
+    assert main(["cost", "--orders-per-month", "1000", "--region", "us-east-2"]) == 2
     output = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
-    assert "Not in the totals (no price found for us-east-1): DynamoDB point-in-time recovery" in output
+    assert "--region: no price found for us-east-2 for SQS requests, DynamoDB on-demand writes" in output
+    assert "X-Ray traces recorded (workflow/cost/pricing.json); every line is priced for us-east-1" in output
+    assert "Total" not in output
 
 
-def test_only_regions_with_prices_are_offered(capsys: pytest.CaptureFixture[str]) -> None:
-    # A Region with one line in twenty priced would print a total that is not its bill: it is refused instead.
+def test_a_region_without_any_figure_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["cost", "--orders-per-month", "1000", "--region", "sa-east-1"]) == 2
-    assert "--region: no prices for 'sa-east-1'; the table has us-east-1" in capsys.readouterr().out
+    assert "--region: no prices for 'sa-east-1'; every line is priced for us-east-1" in capsys.readouterr().out
+
+
+def test_every_figure_in_the_price_table_names_the_page_it_was_read_from() -> None:
+    table = pricing()
+    for key, price in table["prices"].items():
+        for region, figure in price["regions"].items():
+            assert figure["page"] in table["pages"], (key, region)
+            assert Decimal(figure["usd"]) > 0, (key, region)

@@ -116,7 +116,21 @@ def pricing() -> dict[str, Any]:
 
 
 def regions() -> list[str]:
+    """Every Region the table has a figure for, whether or not it has every line."""
     return sorted({region for price in pricing()["prices"].values() for region in price["regions"]})
+
+
+def fully_priced_regions() -> list[str]:
+    """The Regions with a figure for every price in the table."""
+    prices = pricing()["prices"].values()
+    return [region for region in regions() if all(region in price["regions"] for price in prices)]
+
+
+def unpriced_lines(workflow_type: str, profile: str, region: str, measured: dict[str, Any]) -> list[str]:
+    """The lines a bill of this type and profile has at any volume above zero that the table has no figure for in
+    this Region: such a bill is refused rather than totalled without them."""
+    result = bill(1, workflow_type=workflow_type, profile=profile, region=region, measured=measured)
+    return [f"{line.service} {line.item}" for line in result.unpriced]
 
 
 def bill(
@@ -452,9 +466,9 @@ def _price(result: Bill, table: dict[str, Any]) -> None:
         elif line.price_key.startswith("cloudwatch.logs"):
             # One free 5 GB for ingestion and storage together: ingestion takes it first.
             line.free, logs_free = min(logs_free, line.quantity), max(Decimal(0), logs_free - line.quantity)
-        price = table["prices"][line.price_key]["regions"].get(result.region)
-        if price is not None:
-            line.price = Decimal(price)
+        figure = table["prices"][line.price_key]["regions"].get(result.region)
+        if figure is not None:
+            line.price = Decimal(figure["usd"])
             line.cost = line.quantity * line.price
             line.cost_after_free_tier = line.billed_quantity() * line.price
 
