@@ -340,10 +340,20 @@ CORPUS: list[Case] = [
         'customer.name "\\ud800": half a UTF-16 pair, which no UTF-8 text can carry (the validator: not JSON)',
         dumps(doc("h-lone-surrogate", customer=customer(name="SURROGATE"))).replace("SURROGATE", "\\ud800"),
     ),
-    not_json(
+    rejected(
         "number-beyond-decimal",
-        "unitPrice 1e9999999999999999999: beyond Decimal's exponent range (the validator: not JSON)",
-        dumps(doc("h-beyond-decimal", items=[item(unitPrice="PRICE")])).replace('"PRICE"', "1e9999999999999999999"),
+        "unitPrice 1e9999999999999999999: JSON, beyond Decimal's exponent range: the price's rule, not 'not JSON'",
+        dumps(doc(oid("number-beyond-decimal"), items=[item(unitPrice="PRICE")])).replace(
+            '"PRICE"', "1e9999999999999999999"
+        ),
+        {PRICE},
+        key=oid("number-beyond-decimal"),
+    ),
+    accepted(
+        "ignored-number-beyond-decimal",
+        "an ignored field holding 1e9999999999999999999 and -1E-99999999999999999999: still JSON, still ignored",
+        BASE_TOTAL,
+        body=splice(doc(oid("ignored-number-beyond-decimal")), "[1e9999999999999999999, -1E-99999999999999999999]"),
     ),
     # --- JSON, but not an object ----------------------------------------------------------------------
     not_object("json-array", "an array of orders", dumps([doc("h-in-array")])),

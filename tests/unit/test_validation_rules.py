@@ -522,7 +522,6 @@ def test_float_prices_are_refused_because_their_exact_value_is_lost() -> None:
         CONTRACT_EXAMPLE.replace("Ana Souza", "Ana \\ud800"),  # half a UTF-16 pair, escaped
         CONTRACT_EXAMPLE.replace("Ana Souza", "Ana \ud800"),  # half a UTF-16 pair, raw
         CONTRACT_EXAMPLE.replace('"orderId"', '"\\udc00"'),  # even in a key
-        '{"x": 1e99999999999999999999999999}',  # beyond Decimal's exponent range
         CONTRACT_EXAMPLE + " {}",
     ],
 )
