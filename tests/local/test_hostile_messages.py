@@ -283,6 +283,24 @@ CORPUS: list[Case] = [
     rejected_field(
         "email-255-chars", "customer.email of 255 characters", {"customer.email"}, customer=customer(email=EMAIL_255)
     ),
+    rejected_field(
+        "email-control-character",
+        "customer.email with an escaped NUL: JSON carries it, no address holds it",
+        {"customer.email"},
+        customer=customer(email="ana\u0000@example.com"),
+    ),
+    rejected_field(
+        "email-zero-width-space",
+        "customer.email with a zero-width space: invisible, so the address is not the one it shows",
+        {"customer.email"},
+        customer=customer(email="ana@exa\u200bmple.com"),
+    ),
+    rejected_field(
+        "email-two-recipients",
+        "customer.email 'ana,bob@example.com': a mail header reads a list, to ana and to bob@example.com",
+        {"customer.email"},
+        customer=customer(email="ana,bob@example.com"),
+    ),
     rejected_field("customer-id-blank", "customer.id of spaces only", {"customer.id"}, customer=customer(id="   ")),
     rejected(
         "everything-missing",
