@@ -418,6 +418,14 @@ CORPUS: list[Case] = [
         {"body"},
         key=oid("body-over-256-kib"),
     ),
+    rejected(
+        "body-escapes-over-256-kib",
+        'a valid order of 148,256 bytes whose ignored field is quotes, each written \\" (2 bytes): carried as a'
+        " JSON string, the body's escapes are escaped again (4 bytes), and the execution input is over 256 KiB",
+        dumps(doc(oid("body-escapes-over-256-kib"), note='"' * 74_000)),
+        {"body"},
+        key=oid("body-escapes-over-256-kib"),
+    ),
     # --- Unicode ---------------------------------------------------------------------------------------
     accepted(
         "name-emoji",
@@ -642,14 +650,22 @@ def test_a_rejection_keeps_the_raw_body_verbatim(outcome: Outcome, case: Case) -
     assert stored.get("body") == case.body, f"{case.name}: the record keeps {stored.get('body')!r:.200}"
 
 
-def test_the_oversize_body_is_rejected_with_its_size(outcome: Outcome) -> None:
-    case = next(c for c in CORPUS if c.name == "body-over-256-kib")
-    (record,) = outcome.records[outcome.message_ids[case.name]]
+@pytest.mark.parametrize("name", ["body-over-256-kib", "body-escapes-over-256-kib"])
+def test_the_oversize_body_is_rejected_with_the_size_measured_escapes_included(outcome: Outcome, name: str) -> None:
+    case = next(c for c in CORPUS if c.name == name)
+    message_id = outcome.message_ids[case.name]
+    (record,) = outcome.records[message_id]
     (reason,) = record["reasons"]
     size = len(case.body.encode("utf-8"))
-    assert size > MAX_EXECUTION_INPUT_BYTES
-    assert reason.startswith(f"body: {size} bytes"), reason
-    assert "too large for a Step Functions execution input" in reason
+    carried = {"orderKey": case.key, "messageId": message_id, "bodyBytes": size, "body": case.body}
+    input_bytes = len(json.dumps(carried, ensure_ascii=False).encode("utf-8"))
+    assert input_bytes > MAX_EXECUTION_INPUT_BYTES
+    assert reason.startswith(f"body: {size:,} bytes of text; "), reason
+    assert (
+        f"escapes included (a quote, backslash or control character takes 2 to 6 bytes), would be {input_bytes:,} bytes"
+        in reason
+    ), reason
+    assert "Step Functions' 256 KiB input limit" in reason, reason
 
 
 def test_every_message_has_exactly_one_record(outcome: Outcome) -> None:
