@@ -133,7 +133,8 @@ def aws_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
             with aws_errors():
                 return run(args)
         except AwsCommandError as error:
-            print(f"orders {args.command}: {error}", file=sys.stderr)
+            line = " ".join(str(error).split())  # an AWS message may span lines; the terminal gets one
+            print(f"orders {args.command}: {line}", file=sys.stderr)
             return error.status
 
     return command

@@ -5,8 +5,8 @@ from __future__ import annotations
 # "Step Functions service quotas", https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html:
 # "Maximum input or output size for a task, state, or execution: 256 KiB of data as a UTF-8 encoded string",
 # input data "when ... starting an execution" included. The input is JSON text, so a body it carries as a
-# JSON string counts with its escapes: a quote, a backslash or a line feed takes 2 bytes, another control
-# character 6 (`\u0001`).
+# JSON string counts with its escapes: a quote, a backslash, a tab, a line feed (and \b \f \r) take 2 bytes,
+# any other control character 6 (`\u0001`).
 STEP_FUNCTIONS_INPUT_LIMIT_BYTES = 256 * 1024
 # ValidateOrder's Parameters add the execution's id and start time to the input, and a state's input after
 # Parameters counts against the same limit: leave them room.

@@ -3,15 +3,18 @@ never a traceback (issue 10: "the operator commands with no region or no credent
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from workflow import config
+from workflow.aws import aws_command
 from workflow.cli import main
 
 COMMANDS = ["redrive-dlq", "retry-failed"]
@@ -149,4 +152,17 @@ def test_a_call_aws_refuses_midway_is_one_line_and_exit_1(capsys: pytest.Capture
         assert main(["redrive-dlq", "--region", "eu-west-1"]) == 1
     assert one_line(capsys).startswith(
         "orders redrive-dlq: AWS refused ReceiveMessage: AWS.SimpleQueueService.NonExistentQueue: "
+    )
+
+
+def test_a_refusal_whose_message_spans_lines_is_still_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    @aws_command
+    def refused(args: argparse.Namespace) -> int:
+        error = {"Error": {"Code": "AccessDenied", "Message": "User: x is not authorized\nto perform: sqs:Receive"}}
+        raise ClientError(error, "ReceiveMessage")
+
+    assert refused(argparse.Namespace(command="redrive-dlq")) == 1
+    assert one_line(capsys) == (
+        "orders redrive-dlq: AWS refused ReceiveMessage: AccessDenied:"
+        " User: x is not authorized to perform: sqs:Receive"
     )
