@@ -9,16 +9,14 @@ from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from workflow import config
+from workflow.aws import add_stack_arguments, aws_command, deployed_stack
 from workflow.profiles import PROFILES
-
-if TYPE_CHECKING:
-    from workflow.operations import StackResources
 
 
 def show_stack(args: argparse.Namespace) -> int:
@@ -234,29 +232,23 @@ def measure_usage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deployed(args: argparse.Namespace) -> tuple[Any, StackResources]:
-    import boto3
-
-    from workflow.operations import resources_from_outputs, stack_outputs
-
-    session = boto3.Session(region_name=args.region)
-    return session, resources_from_outputs(stack_outputs(session.client("cloudformation"), args.stack_name))
-
-
+@aws_command
 def redrive_dlq(args: argparse.Namespace) -> int:
     from workflow.operations import redrive_dead_letters
 
-    session, resources = _deployed(args)
-    moved = redrive_dead_letters(session.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
+    stack = deployed_stack(args.stack_name, args.region)
+    resources = stack.resources
+    moved = redrive_dead_letters(stack.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
     Console().print(f"{moved} dead letters sent back to the order queue of {args.stack_name}.")
     return 0
 
 
+@aws_command
 def retry_failed(args: argparse.Namespace) -> int:
     from workflow.operations import retry_failed_orders
 
-    session, resources = _deployed(args)
-    result = retry_failed_orders(session.client("stepfunctions"), session.resource("dynamodb"), resources)
+    stack = deployed_stack(args.stack_name, args.region)
+    result = retry_failed_orders(stack.client("stepfunctions"), stack.resource("dynamodb"), stack.resources)
     console = Console()
     console.print(f"{len(result.restarted)} FAILED orders started again: {', '.join(result.restarted) or '-'}")
     for key, reason in result.skipped.items():
@@ -329,8 +321,7 @@ def parser() -> argparse.ArgumentParser:
     redrive = commands.add_parser("redrive-dlq", help="deployed stack: move dead letters back to the order queue")
     retry = commands.add_parser("retry-failed", help="deployed stack: start FAILED orders again")
     for command, action in ((redrive, redrive_dlq), (retry, retry_failed)):
-        command.add_argument("--stack-name", default=config.STACK_NAME)
-        command.add_argument("--region", help="default: your AWS configuration's")
+        add_stack_arguments(command)
         command.set_defaults(run=action)
     return root
 

@@ -10,13 +10,10 @@ import re
 from typing import Any
 
 from order_contract.body import ORDER_ID_PATTERN, parse_body
+from order_contract.limits import MAX_EXECUTION_INPUT_BYTES, utf8_bytes
 
 # A valid orderId is also a valid execution name.
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)
-
-# Step Functions refuses an execution input larger than 256 KiB (UTF-8 bytes); the first task's
-# parameters add the execution's id and start time to it, so leave them room.
-MAX_EXECUTION_INPUT_BYTES = 256 * 1024 - 1024
 
 MESSAGE_KEY_PREFIX = "msg-"
 
@@ -38,17 +35,19 @@ def execution_input(key: str, message_id: str, body: str) -> str:
     """The JSON input of the order's execution.
 
     The raw body travels as text, so the validator parses money as decimals itself. A body too
-    large for an execution input is left out: the workflow records it as a rejection instead.
+    large for an execution input, measured as the input that carries it (escapes included), is left
+    out, and that measure travels instead: the workflow records it as a rejection that states it.
     """
-    body_bytes = len(body.encode("utf-8", "surrogatepass"))
     document: dict[str, Any] = {
         "orderKey": key,
         "messageId": message_id,
-        "bodyBytes": body_bytes,
+        "bodyBytes": utf8_bytes(body),
         "body": body,
     }
     text = json.dumps(document, ensure_ascii=False)
-    if len(text.encode("utf-8", "surrogatepass")) <= MAX_EXECUTION_INPUT_BYTES:
+    input_bytes = utf8_bytes(text)
+    if input_bytes <= MAX_EXECUTION_INPUT_BYTES:
         return text
     del document["body"]
+    document["inputBytes"] = input_bytes
     return json.dumps(document, ensure_ascii=False)

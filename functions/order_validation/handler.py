@@ -38,7 +38,7 @@ def _observe(result: AcceptedOrder | Rejection) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ValidationRequest.model_validate(event)
     if request.message.body is None:
-        result: AcceptedOrder | Rejection = Rejection(reasons=(oversize_reason(request.message.body_bytes),))
+        result: AcceptedOrder | Rejection = Rejection(reasons=(oversize_reason(request.message),))
     else:
         result = validate_body(request.message.body)
     outcome = build_outcome(request, result, datetime.now(UTC))

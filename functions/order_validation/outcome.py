@@ -12,9 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from order_validation.rules import AcceptedOrder, Rejection
+from order_contract.limits import FIRST_TASK_ROOM_BYTES, MAX_EXECUTION_INPUT_BYTES, STEP_FUNCTIONS_INPUT_LIMIT_BYTES
+from order_validation.rules import BODY_PATH, AcceptedOrder, Rejection
 
 ACCEPTED = "ACCEPTED"
 REJECTED = "REJECTED"
@@ -30,7 +31,8 @@ _serializer = TypeSerializer()
 
 
 class QueuedMessage(BaseModel):
-    """The execution input the starter wrote: the raw body, left out when too large for an execution."""
+    """The execution input the starter wrote: the raw body, or, when the input carrying it would be too
+    large for an execution, the size of that input (`inputBytes`) instead."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -38,6 +40,13 @@ class QueuedMessage(BaseModel):
     message_id: str = Field(alias="messageId")
     body_bytes: int = Field(alias="bodyBytes")
     body: str | None = None
+    input_bytes: int | None = Field(None, alias="inputBytes")
+
+    @model_validator(mode="after")
+    def _body_or_its_measure(self) -> QueuedMessage:
+        if (self.body is None) == (self.input_bytes is None):
+            raise ValueError("an execution input carries either the body or the size that kept it out")
+        return self
 
 
 class ValidationRequest(BaseModel):
@@ -55,10 +64,14 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def oversize_reason(body_bytes: int) -> str:
+def oversize_reason(message: QueuedMessage) -> str:
+    """Why a body the starter left out is rejected, with the size it measured (escapes included)."""
     return (
-        f"body: {body_bytes} bytes is too large for a Step Functions execution input "
-        "(256 KiB, with the message's key and id)"
+        f"{BODY_PATH}: {message.body_bytes:,} bytes of text; the execution input carrying it as a JSON string,"
+        f" escapes included (a quote, backslash or control character takes 2 to 6 bytes), would be"
+        f" {message.input_bytes:,} bytes, over the {MAX_EXECUTION_INPUT_BYTES:,} it may hold"
+        f" (Step Functions' {STEP_FUNCTIONS_INPUT_LIMIT_BYTES // 1024} KiB input limit,"
+        f" less {FIRST_TASK_ROOM_BYTES // 1024} KiB for what the workflow adds)"
     )
 
 

@@ -11,6 +11,7 @@ into one reason per broken field rule, so the wording a customer reads lives in 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
@@ -30,8 +31,15 @@ from order_contract.body import ORDER_ID_PATTERN, parse_body
 
 SKU_PATTERN: str = r"^[A-Za-z0-9_.-]{1,64}$"
 CURRENCY_PATTERN: str = r"^[A-Z]{3}$"
-# Plausibility only (local@domain.tld, no spaces): deliverability is the mail system's business.
-EMAIL_PATTERN: str = r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$"
+# An e-mail address is checked for plausibility only (local@domain.tld, every character visible):
+# deliverability is the mail system's business, and RFC 5322's full grammar is no customer's address.
+# Not plausible: a control, format (zero-width, bidi, BOM, tag), private use or unassigned character, or
+# any space or line separator, Unicode's included (general categories C* and Z*)...
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+# ...or one of RFC 5322's specials besides "@" and ".", which outside quotes make the text something
+# other than one bare address: a list (","), a display name ("<>"), a comment ("()"), a quoted local
+# part, a domain literal ("[]"), a group (":" ";").
+EMAIL_SPECIALS = '()<>[]:;,\\"'
 # A price written as a string is a plain decimal: ASCII digits, at most 2 decimals, no sign, exponent,
 # spaces or "Infinity", so a string price means exactly what it says.
 PRICE_TEXT_PATTERN: str = r"[0-9]+(?:\.[0-9]{1,2})?"
@@ -55,7 +63,10 @@ _RULES: dict[str, str] = {
     "orderId": "must be 1-64 characters of A-Z a-z 0-9 _ -",
     "customer": "must be an object",
     "customer.id": f"must be 1-{MAX_CUSTOMER_ID_LENGTH} characters, not blank",
-    "customer.email": f"must be an email address like ana@example.com, at most {MAX_EMAIL_LENGTH} characters",
+    "customer.email": (
+        f"must be one email address like ana@example.com, at most {MAX_EMAIL_LENGTH} characters,"
+        f" with no spaces, invisible characters or any of {' '.join(EMAIL_SPECIALS)}"
+    ),
     "customer.name": f"must be text of at most {MAX_NAME_LENGTH} characters",
     "items": f"must be a list of {MIN_ITEMS} to {MAX_ITEMS} items",
     "items[]": "must be an object",
@@ -86,6 +97,21 @@ _MONEY = Context(prec=28, rounding=ROUND_HALF_EVEN)
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("blank")  # the text is replaced by the field's rule
+    return value
+
+
+def _plausible_email(value: str) -> str:
+    """One `@` between a local part and a domain of two or more dot-separated labels, all visible."""
+    local, _, domain = value.rpartition("@")
+    plausible = (
+        bool(local)
+        and "@" not in local
+        and "." in domain
+        and all(domain.split("."))  # no empty label: no leading, trailing or doubled dot
+        and not any(c in EMAIL_SPECIALS or unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in value)
+    )
+    if not plausible:
+        raise ValueError("not a plausible address")  # the text is replaced by the field's rule
     return value
 
 
@@ -121,7 +147,7 @@ class _Strict(BaseModel):
 
 class _CustomerIn(_Strict):
     id: Annotated[str, _text(max_length=MAX_CUSTOMER_ID_LENGTH), AfterValidator(_not_blank)]
-    email: Annotated[str, _text(EMAIL_PATTERN, MAX_EMAIL_LENGTH)]
+    email: Annotated[str, _text(max_length=MAX_EMAIL_LENGTH), AfterValidator(_plausible_email)]
     name: Annotated[str, _text(max_length=MAX_NAME_LENGTH)] | None = None
 
 

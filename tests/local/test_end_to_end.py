@@ -57,7 +57,7 @@ def test_every_kind_of_message_reaches_its_outcome(stack_of_each_type: EmulatedS
     ]
     assert [r.split(":")[0] for r in records["ord-3"]["reasons"]] == ["customer.email", "currency"]
     assert records["ord-big"]["reasons"][0].startswith("body: ")
-    assert "too large for a Step Functions execution input" in records["ord-big"]["reasons"][0]
+    assert "over the 261,120 it may hold (Step Functions' 256 KiB input limit" in records["ord-big"]["reasons"][0]
     message_keyed = [r for r in report["records"] if r["orderId"].startswith("msg-")]
     assert sorted(r["reasons"][0] for r in message_keyed) == ["body: must be a JSON object", "body: not valid JSON"]
 

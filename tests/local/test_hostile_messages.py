@@ -283,6 +283,24 @@ CORPUS: list[Case] = [
     rejected_field(
         "email-255-chars", "customer.email of 255 characters", {"customer.email"}, customer=customer(email=EMAIL_255)
     ),
+    rejected_field(
+        "email-control-character",
+        "customer.email with an escaped NUL: JSON carries it, no address holds it",
+        {"customer.email"},
+        customer=customer(email="ana\u0000@example.com"),
+    ),
+    rejected_field(
+        "email-zero-width-space",
+        "customer.email with a zero-width space: invisible, so the address is not the one it shows",
+        {"customer.email"},
+        customer=customer(email="ana@exa\u200bmple.com"),
+    ),
+    rejected_field(
+        "email-two-recipients",
+        "customer.email 'ana,bob@example.com': a mail header reads a list, to ana and to bob@example.com",
+        {"customer.email"},
+        customer=customer(email="ana,bob@example.com"),
+    ),
     rejected_field("customer-id-blank", "customer.id of spaces only", {"customer.id"}, customer=customer(id="   ")),
     rejected(
         "everything-missing",
@@ -340,10 +358,20 @@ CORPUS: list[Case] = [
         'customer.name "\\ud800": half a UTF-16 pair, which no UTF-8 text can carry (the validator: not JSON)',
         dumps(doc("h-lone-surrogate", customer=customer(name="SURROGATE"))).replace("SURROGATE", "\\ud800"),
     ),
-    not_json(
+    rejected(
         "number-beyond-decimal",
-        "unitPrice 1e9999999999999999999: beyond Decimal's exponent range (the validator: not JSON)",
-        dumps(doc("h-beyond-decimal", items=[item(unitPrice="PRICE")])).replace('"PRICE"', "1e9999999999999999999"),
+        "unitPrice 1e9999999999999999999: JSON, beyond Decimal's exponent range: the price's rule, not 'not JSON'",
+        dumps(doc(oid("number-beyond-decimal"), items=[item(unitPrice="PRICE")])).replace(
+            '"PRICE"', "1e9999999999999999999"
+        ),
+        {PRICE},
+        key=oid("number-beyond-decimal"),
+    ),
+    accepted(
+        "ignored-number-beyond-decimal",
+        "an ignored field holding 1e9999999999999999999 and -1E-99999999999999999999: still JSON, still ignored",
+        BASE_TOTAL,
+        body=splice(doc(oid("ignored-number-beyond-decimal")), "[1e9999999999999999999, -1E-99999999999999999999]"),
     ),
     # --- JSON, but not an object ----------------------------------------------------------------------
     not_object("json-array", "an array of orders", dumps([doc("h-in-array")])),
@@ -389,6 +417,14 @@ CORPUS: list[Case] = [
         dumps(doc(oid("body-over-256-kib"), padding="x" * 300_000)),
         {"body"},
         key=oid("body-over-256-kib"),
+    ),
+    rejected(
+        "body-escapes-over-256-kib",
+        'a valid order of 148,256 bytes whose ignored field is quotes, each written \\" (2 bytes): carried as a'
+        " JSON string, the body's escapes are escaped again (4 bytes), and the execution input is over 256 KiB",
+        dumps(doc(oid("body-escapes-over-256-kib"), note='"' * 74_000)),
+        {"body"},
+        key=oid("body-escapes-over-256-kib"),
     ),
     # --- Unicode ---------------------------------------------------------------------------------------
     accepted(
@@ -614,14 +650,22 @@ def test_a_rejection_keeps_the_raw_body_verbatim(outcome: Outcome, case: Case) -
     assert stored.get("body") == case.body, f"{case.name}: the record keeps {stored.get('body')!r:.200}"
 
 
-def test_the_oversize_body_is_rejected_with_its_size(outcome: Outcome) -> None:
-    case = next(c for c in CORPUS if c.name == "body-over-256-kib")
-    (record,) = outcome.records[outcome.message_ids[case.name]]
+@pytest.mark.parametrize("name", ["body-over-256-kib", "body-escapes-over-256-kib"])
+def test_the_oversize_body_is_rejected_with_the_size_measured_escapes_included(outcome: Outcome, name: str) -> None:
+    case = next(c for c in CORPUS if c.name == name)
+    message_id = outcome.message_ids[case.name]
+    (record,) = outcome.records[message_id]
     (reason,) = record["reasons"]
     size = len(case.body.encode("utf-8"))
-    assert size > MAX_EXECUTION_INPUT_BYTES
-    assert reason.startswith(f"body: {size} bytes"), reason
-    assert "too large for a Step Functions execution input" in reason
+    carried = {"orderKey": case.key, "messageId": message_id, "bodyBytes": size, "body": case.body}
+    input_bytes = len(json.dumps(carried, ensure_ascii=False).encode("utf-8"))
+    assert input_bytes > MAX_EXECUTION_INPUT_BYTES
+    assert reason.startswith(f"body: {size:,} bytes of text; "), reason
+    assert (
+        f"escapes included (a quote, backslash or control character takes 2 to 6 bytes), would be {input_bytes:,} bytes"
+        in reason
+    ), reason
+    assert "Step Functions' 256 KiB input limit" in reason, reason
 
 
 def test_every_message_has_exactly_one_record(outcome: Outcome) -> None:

@@ -121,7 +121,9 @@ def test_messages_of_1_mib_reach_the_starter_in_invocations_within_6_mb(stack: E
     records = by_key(report["records"])
     assert sorted(records) == [f"ord-huge-{i}" for i in range(10)]
     assert {r["status"] for r in records.values()} == {"REJECTED"}
-    assert all("too large for a Step Functions execution input" in r["reasons"][0] for r in records.values())
+    assert all(
+        "over the 261,120 it may hold (Step Functions' 256 KiB input limit" in r["reasons"][0] for r in records.values()
+    )
     assert report["deadLetters"] == []
 
 

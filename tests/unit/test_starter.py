@@ -14,6 +14,8 @@ from unittest import mock
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from order_starter.keys import MAX_EXECUTION_INPUT_BYTES, execution_input, order_key
@@ -138,11 +140,66 @@ def test_execution_input_carries_the_raw_body_text() -> None:
     assert document == {"orderKey": "ord-1", "messageId": "m1", "bodyBytes": len(body), "body": body}
 
 
+def carried(key: str, message_id: str, body: str) -> str:
+    """The execution input that carries the body, as Step Functions would be given it."""
+    return json.dumps(
+        {"orderKey": key, "messageId": message_id, "bodyBytes": len(body.encode()), "body": body}, ensure_ascii=False
+    )
+
+
 def test_execution_input_leaves_out_a_body_too_large_for_step_functions() -> None:
     body = json.dumps({"orderId": "ord-1", "padding": "é" * 200_000})
     text = execution_input("ord-1", "m1", body)
     assert len(text.encode()) <= MAX_EXECUTION_INPUT_BYTES
-    assert json.loads(text) == {"orderKey": "ord-1", "messageId": "m1", "bodyBytes": len(body.encode())}
+    assert json.loads(text) == {
+        "orderKey": "ord-1",
+        "messageId": "m1",
+        "bodyBytes": len(body.encode()),
+        "inputBytes": len(carried("ord-1", "m1", body).encode()),
+    }
+
+
+def test_execution_input_measures_the_body_with_its_escapes() -> None:
+    # 150,000 bytes of text that fit Step Functions' 256 KiB, until they are carried as a JSON string:
+    # each `\"` of the body becomes `\\\"` in the input.
+    body = json.dumps({"orderId": "ord-1", "note": '"' * 74_984})
+    assert len(body.encode()) == 150_000
+    document = json.loads(execution_input("ord-1", "m1", body))
+    assert "body" not in document
+    assert document["bodyBytes"] == 150_000
+    assert document["inputBytes"] == len(carried("ord-1", "m1", body).encode()) == 300_049
+
+
+# What JSON escapes (quotes, backslashes, control characters) and what it does not: each grows differently
+# once carried as a JSON string.
+snippets = st.text(alphabet=st.sampled_from('a"\\\n\t\x00\x1f\x7fé€😀\u2028/'), min_size=1, max_size=8)
+ENVELOPE_BYTES = len(carried("ord-1", "m1", "").encode())
+
+
+@settings(max_examples=100, deadline=None)
+@given(snippets, st.integers(-3, 3))
+def test_execution_input_carries_every_body_that_fits_and_measures_every_body_that_does_not(
+    snippet: str, offset: int
+) -> None:
+    # Bodies whose escaped size lands a few snippets either side of the limit.
+    escaped = len(carried("ord-1", "m1", snippet).encode()) - ENVELOPE_BYTES
+    body = snippet * ((MAX_EXECUTION_INPUT_BYTES - ENVELOPE_BYTES) // escaped + offset)
+    text = execution_input("ord-1", "m1", body)
+    document = json.loads(text)
+    size = len(carried("ord-1", "m1", body).encode())
+    assert len(text.encode()) <= MAX_EXECUTION_INPUT_BYTES
+    if size <= MAX_EXECUTION_INPUT_BYTES:
+        assert text == carried("ord-1", "m1", body)
+    else:
+        assert "body" not in document
+        assert document["inputBytes"] == size
+    assert document["bodyBytes"] == len(body.encode())
+
+
+def test_execution_input_measures_the_largest_body_sqs_takes_at_its_escaped_size() -> None:
+    body = '"' * (1024 * 1024)  # SQS's largest message; each quote is two bytes once escaped
+    document = json.loads(execution_input("ord-1", "m1", body))
+    assert document["inputBytes"] == len(carried("ord-1", "m1", body).encode()) > 2 * 1024 * 1024
 
 
 def test_each_message_starts_one_execution_named_by_its_key(starter: ModuleType, machine_arn: str) -> None:
@@ -199,7 +256,9 @@ def test_an_oversize_body_still_starts_an_execution_without_the_body(starter: Mo
     assert starter.lambda_handler(event, Context()) == {"batchItemFailures": []}
     started = executions(machine_arn)
     key = f"msg-{ids[0]}"
-    assert started == {key: {"orderKey": key, "messageId": ids[0], "bodyBytes": MAX_EXECUTION_INPUT_BYTES + 1}}
+    size = MAX_EXECUTION_INPUT_BYTES + 1
+    measured = len(carried(key, ids[0], "x" * size).encode())
+    assert started == {key: {"orderKey": key, "messageId": ids[0], "bodyBytes": size, "inputBytes": measured}}
 
 
 def test_only_messages_that_could_not_be_started_are_reported(starter: ModuleType, machine_arn: str) -> None:

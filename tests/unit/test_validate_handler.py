@@ -27,10 +27,14 @@ class Context:
     aws_request_id = "request-1"
 
 
-def event(body: str | None, key: str = "ord-2026-0001", body_bytes: int | None = None) -> dict[str, Any]:
+def event(
+    body: str | None, key: str = "ord-2026-0001", body_bytes: int | None = None, input_bytes: int | None = None
+) -> dict[str, Any]:
     message: dict[str, Any] = {"orderKey": key, "messageId": "m-1", "bodyBytes": body_bytes or len(body or "")}
     if body is not None:
         message["body"] = body
+    if input_bytes is not None:
+        message["inputBytes"] = input_bytes
     return {"message": message, "executionId": EXECUTION, "receivedAt": "2026-11-27T10:00:01.000Z"}
 
 
@@ -84,14 +88,33 @@ def test_body_that_is_not_json_is_rejected_as_such() -> None:
     assert outcome["notification"]["subject"] == "Order msg-m-1 rejected: 1 problem"
 
 
-def test_body_left_out_for_its_size_is_rejected_with_its_size() -> None:
-    outcome = handler.lambda_handler(event(None, key="msg-m-1", body_bytes=300_000), Context())
+def test_body_left_out_for_its_size_is_rejected_with_the_size_measured_escapes_included() -> None:
+    # 150,000 bytes of text under 256 KiB, whose escapes make the input carrying it 300,049 bytes (the
+    # starter measured it: tests/unit/test_starter.py): the reason must not read "150000 bytes ... too large".
+    outcome = handler.lambda_handler(event(None, key="msg-m-1", body_bytes=150_000, input_bytes=300_049), Context())
     record = record_of(outcome)
     assert record["status"] == "REJECTED"
     assert record["reasons"] == [
-        "body: 300000 bytes is too large for a Step Functions execution input (256 KiB, with the message's key and id)"
+        "body: 150,000 bytes of text; the execution input carrying it as a JSON string, escapes included"
+        " (a quote, backslash or control character takes 2 to 6 bytes), would be 300,049 bytes, over the"
+        " 261,120 it may hold (Step Functions' 256 KiB input limit, less 1 KiB for what the workflow adds)"
     ]
+    assert record["bodyBytes"] == 150_000
     assert "body" not in record
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"orderKey": "k", "messageId": "m", "bodyBytes": 3},  # neither the body nor its measure
+        {"orderKey": "k", "messageId": "m", "bodyBytes": 3, "body": "{}", "inputBytes": 300_000},
+    ],
+)
+def test_an_input_without_exactly_one_of_body_and_measure_raises_so_the_workflow_records_a_failure(
+    message: dict[str, Any],
+) -> None:
+    with pytest.raises(ValueError, match="either the body or the size"):
+        handler.lambda_handler({"message": message, "executionId": EXECUTION, "receivedAt": "x"}, Context())
 
 
 def test_malformed_event_raises_so_the_workflow_records_a_failure() -> None:

@@ -1,0 +1,168 @@
+"""The operator commands on a machine that cannot reach the deployed stack: one line and an exit status,
+never a traceback (issue 10: "the operator commands with no region or no credentials")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from workflow import config
+from workflow.aws import aws_command
+from workflow.cli import main
+
+COMMANDS = ["redrive-dlq", "retry-failed"]
+# Every place boto3 finds a region or credentials (Boto3's "Configuration" and "Credentials" guides).
+AWS_SETTINGS = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ENDPOINT_URL",
+]
+
+
+@pytest.fixture
+def no_aws_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """A machine with no AWS configuration at all: no variables, no config files, no instance metadata."""
+    for name in AWS_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    yield
+
+
+def one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_region_is_one_line_and_exit_1(
+    command: str, no_aws_settings: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command]) == 1
+    assert one_line(capsys) == (
+        f"orders {command}: no AWS region: pass --region, or set AWS_REGION, or a region in your AWS config file"
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_credentials_is_one_line_and_exit_1(
+    command: str, no_aws_settings: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--region", "eu-west-1"]) == 1
+    assert one_line(capsys) == (
+        f"orders {command}: no AWS credentials: configure them (aws configure, AWS_PROFILE,"
+        " or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_profile_that_does_not_exist_is_one_line_and_exit_1(
+    command: str, no_aws_settings: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "nobody")
+    assert main([command, "--region", "eu-west-1"]) == 1
+    assert one_line(capsys) == f"orders {command}: The config profile (nobody) could not be found"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_region_name_that_is_not_one_is_a_usage_error(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--region", "eu west 1"]) == 2
+    assert one_line(capsys).startswith(f"orders {command}: not a region name: ")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_endpoint_that_cannot_be_reached_is_one_line_and_exit_1(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    assert main([command, "--region", "eu-west-1"]) == 1
+    assert one_line(capsys) == (
+        f'orders {command}: cannot reach AWS: Could not connect to the endpoint URL: "http://127.0.0.1:9/"'
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_such_stack_is_one_line_and_exit_1(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with mock_aws():
+        assert main([command, "--region", "eu-west-1", "--stack-name", "Nowhere"]) == 1
+    assert one_line(capsys) == (
+        f"orders {command}: no stack Nowhere in eu-west-1 (Stack with id Nowhere does not exist):"
+        " deploy it (npx cdk deploy), or name yours with --stack-name and --region"
+    )
+
+
+def stack_with_outputs(outputs: dict[str, str]) -> None:
+    template = {
+        "Resources": {"Nothing": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation", region_name="eu-west-1").create_stack(
+        StackName=config.STACK_NAME, TemplateBody=json.dumps(template)
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_stack_that_is_not_this_projects_is_one_line_and_exit_1(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with mock_aws():
+        stack_with_outputs({"Something": "else"})
+        assert main([command, "--region", "eu-west-1"]) == 1
+    assert one_line(capsys) == (
+        f"orders {command}: stack {config.STACK_NAME} in eu-west-1 has no output 'OrderQueueUrl':"
+        " is it this project's stack?"
+    )
+
+
+def test_a_call_aws_refuses_midway_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    # The stack's outputs name a dead-letter queue that is gone (deleted by hand, say).
+    queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/gone"
+    outputs = {
+        config.OUTPUT_QUEUE_URL: queue,
+        config.OUTPUT_DLQ_URL: queue,
+        config.OUTPUT_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:gone",
+        config.OUTPUT_TABLE_NAME: "gone",
+        config.OUTPUT_ORDER_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
+        config.OUTPUT_OPERATIONS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
+    }
+    with mock_aws():
+        stack_with_outputs(outputs)
+        assert main(["redrive-dlq", "--region", "eu-west-1"]) == 1
+    assert one_line(capsys).startswith(
+        "orders redrive-dlq: AWS refused ReceiveMessage: AWS.SimpleQueueService.NonExistentQueue: "
+    )
+
+
+def test_a_refusal_whose_message_spans_lines_is_still_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    @aws_command
+    def refused(args: argparse.Namespace) -> int:
+        error = {"Error": {"Code": "AccessDenied", "Message": "User: x is not authorized\nto perform: sqs:Receive"}}
+        raise ClientError(error, "ReceiveMessage")
+
+    assert refused(argparse.Namespace(command="redrive-dlq")) == 1
+    assert one_line(capsys) == (
+        "orders redrive-dlq: AWS refused ReceiveMessage: AccessDenied:"
+        " User: x is not authorized to perform: sqs:Receive"
+    )

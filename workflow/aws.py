@@ -1,0 +1,140 @@
+"""The deployed stack, as an operator command reaches it: its resources, or one line saying why not.
+
+Every command that works on the deployed stack finds it here (`deployed_stack`) and runs under
+`aws_command`, so a missing region or credentials, a stack that does not exist, an endpoint that cannot
+be reached or a call AWS refuses ends the command with one line on standard error and exit status 1
+(2 for a region name that is not one), never a traceback.
+
+Where boto3 looks for the region and credentials: the "Configuration" and "Credentials" guides of
+Boto3, https://boto3.amazonaws.com/v1/documentation/api/latest/guide/configuration.html and
+https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    InvalidRegionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+
+from workflow import config
+
+if TYPE_CHECKING:  # boto3 and what needs it load only when a command reaches AWS: the CLI starts faster
+    import boto3
+
+    from workflow.operations import StackResources
+
+USAGE_STATUS = 2
+NO_REGION = "no AWS region: pass --region, or set AWS_REGION, or a region in your AWS config file"
+NO_CREDENTIALS = (
+    "no AWS credentials: configure them (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+)
+
+
+class AwsCommandError(Exception):
+    """Why a command could not work on the deployed stack: one line for the terminal, and the exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    """The deployed stack's resources (from its CloudFormation outputs), and the session that found them."""
+
+    name: str
+    session: boto3.Session
+    resources: StackResources
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service)
+
+    def resource(self, service: str) -> Any:
+        return self.session.resource(service)
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """Turns what boto3 raises for missing settings, an unreachable endpoint or a refused call into an
+    `AwsCommandError` of one line."""
+    try:
+        yield
+    except NoRegionError:
+        raise AwsCommandError(NO_REGION) from None
+    except (NoCredentialsError, PartialCredentialsError):
+        raise AwsCommandError(NO_CREDENTIALS) from None
+    except InvalidRegionError as error:
+        raise AwsCommandError(f"not a region name: {error}", USAGE_STATUS) from None
+    except EndpointConnectionError as error:
+        raise AwsCommandError(f"cannot reach AWS: {error}") from None
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        raise AwsCommandError(
+            f"AWS refused {error.operation_name}: {details.get('Code', 'Unknown')}: {details.get('Message', '')}"
+        ) from None
+    except BotoCoreError as error:  # a profile not found, a config file that does not parse, an SSO token...
+        raise AwsCommandError(str(error)) from None
+
+
+def deployed_stack(stack_name: str, region: str | None) -> DeployedStack:
+    """Finds the stack's resources from its outputs; raises `AwsCommandError` when it cannot."""
+    import boto3
+
+    from workflow.operations import resources_from_outputs, stack_outputs
+
+    with aws_errors():
+        session = boto3.Session(region_name=region)
+        try:
+            outputs = stack_outputs(session.client("cloudformation"), stack_name)
+        except ClientError as error:
+            # DescribeStacks: "If the stack doesn't exist, a ValidationError is returned"
+            # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
+            if error.response.get("Error", {}).get("Code") == "ValidationError":
+                raise AwsCommandError(
+                    f"no stack {stack_name} in {session.region_name} ({error.response['Error'].get('Message')}):"
+                    " deploy it (npx cdk deploy), or name yours with --stack-name and --region"
+                ) from None
+            raise
+    try:
+        resources = resources_from_outputs(outputs)
+    except KeyError as missing:
+        raise AwsCommandError(
+            f"stack {stack_name} in {session.region_name} has no output {missing}: is it this project's stack?"
+        ) from None
+    return DeployedStack(stack_name, session, resources)
+
+
+def add_stack_arguments(command: argparse.ArgumentParser) -> None:
+    """The options of every command that works on the deployed stack."""
+    command.add_argument("--stack-name", default=config.STACK_NAME)
+    command.add_argument("--region", help="default: your AWS configuration's")
+
+
+def aws_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A command on the deployed stack: what stops it is one line on standard error and its exit status."""
+
+    @functools.wraps(run)
+    def command(args: argparse.Namespace) -> int:
+        try:
+            with aws_errors():
+                return run(args)
+        except AwsCommandError as error:
+            line = " ".join(str(error).split())  # an AWS message may span lines; the terminal gets one
+            print(f"orders {args.command}: {line}", file=sys.stderr)
+            return error.status
+
+    return command
