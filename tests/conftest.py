@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from hypothesis import settings
+
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -20,3 +22,8 @@ os.environ.update(
         "CDK_VALIDATION": "false",
     }
 )
+
+# Hypothesis's per-example deadline is a timed assertion: on a loaded 2-core machine it fails tests whose
+# properties hold. Properties are judged by what they assert, never by how long an example took.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")

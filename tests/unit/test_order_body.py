@@ -61,7 +61,7 @@ def representable(text: str) -> bool:
     return True
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(json_numbers())
 def test_a_number_in_an_ignored_field_never_changes_the_outcome(number: str) -> None:
     assert json.loads(f"[{number}]", parse_float=str, parse_int=str) == [number]  # it is JSON, as generated
@@ -69,14 +69,14 @@ def test_a_number_in_an_ignored_field_never_changes_the_outcome(number: str) -> 
     assert validate_body(body) == validate_body(CONTRACT_EXAMPLE)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(json_numbers(), st.sampled_from([("items", 1, "quantity"), ("items", 1, "unitPrice"), ("orderId",)]))
 def test_a_number_in_a_field_the_contract_reads_gets_that_fields_rule(number: str, location: Location) -> None:
     result = validate_body(body_with(location, number))
     assert isinstance(result, AcceptedOrder) or result == Rejection((reason(location),)), result
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(json_numbers())
 def test_a_number_keeps_its_exact_value_where_decimal_can_hold_it(number: str) -> None:
     parsed = parse_body(f"[{number}]")

@@ -176,7 +176,7 @@ snippets = st.text(alphabet=st.sampled_from('a"\\\n\t\x00\x1f\x7fé€😀\u2028
 ENVELOPE_BYTES = len(carried("ord-1", "m1", "").encode())
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(snippets, st.integers(-3, 3))
 def test_execution_input_carries_every_body_that_fits_and_measures_every_body_that_does_not(
     snippet: str, offset: int

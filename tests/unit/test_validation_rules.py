@@ -661,19 +661,19 @@ def check_result(result: AcceptedOrder | Rejection) -> None:
         assert result.total.as_tuple().exponent == -2
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(any_text | json_values.map(lambda value: json.dumps(value, default=str)))
 def test_validate_body_never_raises_on_any_text(body: str) -> None:
     check_result(validate_body(body))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(json_values | orders_like)
 def test_validate_order_never_raises_on_any_json_value(document: object) -> None:
     check_result(validate_order(document))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.text(max_size=70))
 def test_order_id_pattern_agrees_with_validation(order_id: str) -> None:
     # The starter names executions with re.fullmatch(ORDER_ID_PATTERN, ...); both must agree.
@@ -686,7 +686,7 @@ def test_order_id_pattern_agrees_with_validation(order_id: str) -> None:
 valid_lines = st.lists(st.tuples(st.integers(1, 1000), prices, st.booleans()), min_size=1, max_size=100)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(valid_lines)
 def test_generated_valid_orders_total_the_exact_decimal_sum(lines: list[tuple[int, Decimal, bool]]) -> None:
     document = example()
@@ -711,7 +711,7 @@ def test_generated_valid_orders_total_the_exact_decimal_sum(lines: list[tuple[in
 INVISIBLE_OR_BLANK = ["Cc", "Cf", "Co", "Cn", "Zs", "Zl", "Zp"]  # control, format, private use, unassigned, spaces
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.characters(categories=INVISIBLE_OR_BLANK), st.integers(0, len("ana@example.com")))
 def test_an_email_holding_a_control_format_or_space_character_is_not_plausible(character: str, at: int) -> None:
     document = parsed_example()
@@ -725,7 +725,7 @@ local_part = st.text(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(local_part, st.lists(label, min_size=2, max_size=4))
 def test_an_email_of_visible_characters_and_a_dotted_domain_is_plausible(local: str, labels: list[str]) -> None:
     email = f"{local}@{'.'.join(labels)}"
