@@ -78,6 +78,7 @@ def connect(args: argparse.Namespace) -> Target:
     `--stack-name` and `--region` with the usual AWS settings). Raises CommandFailed when there is no such stack,
     no AWS settings, or nothing listening on the local port."""
     import boto3
+    from botocore.config import Config
     from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
     from workflow.operations import resources_from_outputs, stack_outputs
@@ -86,12 +87,16 @@ def connect(args: argparse.Namespace) -> Target:
         session = local_session()
         endpoint: str | None = f"http://127.0.0.1:{args.port}"
         description = f"the local stack at {endpoint}"
+        place = f"the emulator at {endpoint}"
     else:
         session = boto3.Session(region_name=args.region)
         endpoint = None
         description = f"stack {args.stack_name} in {session.region_name}"
+        place = f"{session.region_name}: deploy it (npx cdk deploy), or pass --stack-name and --region"
+    # Nothing listening locally is said at once, not after the SDK's retries.
+    once = Config(retries={"total_max_attempts": 1}) if endpoint else None
     try:
-        outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint), args.stack_name)
+        outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint, config=once), args.stack_name)
     except EndpointConnectionError:
         raise CommandFailed(
             f"Nothing answers at {endpoint}: start `orders local serve --port {args.port}` first."
@@ -102,7 +107,7 @@ def connect(args: argparse.Namespace) -> Target:
         raise CommandFailed("No AWS credentials: set AWS_PROFILE or configure them (aws configure).") from None
     except ClientError as error:
         if "does not exist" in str(error):
-            raise CommandFailed(f"No stack {args.stack_name} in {description}.") from None
+            raise CommandFailed(f"No stack {args.stack_name} in {place}.") from None
         raise
     return Target(session, resources_from_outputs(outputs), endpoint, description)
 
@@ -328,8 +333,13 @@ def _record_table(key: str, record: dict[str, Any]) -> Table:
     table.add_column("field")
     table.add_column("value", overflow="fold")
     for name, value in record.items():
-        shown = "\n".join(map(str, value)) if name == "reasons" else value
-        table.add_row(name, shown if isinstance(shown, str) else json.dumps(shown, default=str, ensure_ascii=False))
+        if name == "reasons":
+            shown = "\n".join(map(str, value))
+        elif isinstance(value, list | dict):
+            shown = json.dumps(value, default=str, ensure_ascii=False)
+        else:  # text, or a DynamoDB number (a Decimal)
+            shown = str(value)
+        table.add_row(name, shown)
     return table
 
 
