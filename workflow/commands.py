@@ -191,21 +191,21 @@ def local_serve(args: argparse.Namespace) -> int:
     from workflow.local.serve import LocalServer, serve_until_interrupted
 
     console = Console()
-    with contextlib.ExitStack() as entered:
-        try:
-            stack = entered.enter_context(emulated_stack(args, console))
-        except Stop as stop:
-            return stop.status
-        try:
-            server = entered.enter_context(LocalServer(stack, args.port))
-        except OSError as error:  # the port is taken, or not ours to listen on
-            console.print(f"[red]Cannot listen on 127.0.0.1:{args.port}:[/] {error.strerror}")
-            return 1
-        _show_served(console, server, args)
-        try:
+    try:
+        with contextlib.ExitStack() as entered:
+            try:
+                stack = entered.enter_context(emulated_stack(args, console))
+            except Stop as stop:
+                return stop.status
+            try:
+                server = entered.enter_context(LocalServer(stack, args.port))
+            except OSError as error:  # the port is taken, or not ours to listen on
+                console.print(f"[red]Cannot listen on 127.0.0.1:{args.port}:[/] {error.strerror}")
+                return 1
+            _show_served(console, server, args)
             serve_until_interrupted(server, lambda e: console.print(f"[red]Lambda's poller:[/] {e}", soft_wrap=True))
-        except KeyboardInterrupt:
-            console.print("Stopped: the emulated stack and everything in it are gone.")
+    except KeyboardInterrupt:  # Ctrl-C, the way to stop it: once everything above has closed
+        console.print("Stopped: the emulated stack and everything in it are gone.")
     return 0
 
 

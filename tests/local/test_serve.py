@@ -223,7 +223,7 @@ def test_status_shows_the_record_the_execution_and_the_notification(
 
     assert status == 0
     assert "Order srv-0201: REJECTED" in out
-    assert "currency: must be three upper-case letters" in out or "currency:" in out
+    assert "currency: must be three upper-case letters" in out
     assert "Execution srv-0201: SUCCEEDED" in out
     assert "Notification (REJECTED): Order srv-0201 rejected: 1 problem" in out
 
@@ -260,7 +260,7 @@ def test_history_lists_the_events_as_the_console_does(served: Served, capsys: py
     types = [row.split("│")[2].strip() for row in out.splitlines() if row.count("│") >= 5]
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
     assert "TaskStateEntered" in types and "TaskSucceeded" in types
-    assert "lambda:invoke" in out or "arn:aws:states:::lambda:invoke" in out
+    assert "lambda:invoke" in out and "dynamodb:putItem" in out and "sns:publish" in out
 
     status, out = orders(capsys, served, "history", "never-ran")
     assert status == 1

@@ -28,12 +28,14 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from workflow.commands import local_session
 from workflow.local.emulator import EmulatedStack
-from workflow.local.patches import scaled
 from workflow.local.poller import SqsEventSource
 
 HOST = "127.0.0.1"
 # The console page is mounted here; every other path is AWS's (moto's).
 CONSOLE_PATH = "/console"
+
+# The poller's rest after an empty receive, in seconds (see LocalServer._poll).
+MIN_REST, MAX_REST = 0.01, 0.2
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -108,7 +110,10 @@ class LocalServer:
         self._threads.append(thread)
 
     def _poll(self, source: SqsEventSource) -> None:
-        """Lambda's poller, for as long as the server runs: a receive, and a short rest when the queue is empty."""
+        """Lambda's poller, for as long as the server runs. On AWS it long-polls; here an empty receive is
+        followed by a rest that doubles from 10 ms up to 200 ms, so an idle server costs little and a new
+        message waits at most that long."""
+        rest = MIN_REST
         while not self._stopping.is_set():
             try:
                 received = source.poll_once()
@@ -116,9 +121,11 @@ class LocalServer:
                 if str(error) not in self.poller_errors:
                     self.poller_errors.append(str(error))
                 received = 0
-            if not received:
-                # On AWS the poller long-polls; here a rest on the run's clock (at least 10 ms) does as well.
-                self._stopping.wait(max(0.01, min(scaled(1), 0.2)))
+            if received:
+                rest = MIN_REST
+            else:
+                self._stopping.wait(rest)
+                rest = min(rest * 2, MAX_REST)
 
     def client(self, service: str) -> Any:
         """A client of this server, as a user's program builds one."""
