@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from workflow import config
@@ -106,7 +107,8 @@ def connect(args: argparse.Namespace) -> Target:
     except NoCredentialsError:
         raise CommandFailed("No AWS credentials: set AWS_PROFILE or configure them (aws configure).") from None
     except ClientError as error:
-        if "does not exist" in str(error):
+        # DescribeStacks: "Stack with id <name> does not exist", a ValidationError.
+        if error.response["Error"]["Code"] == "ValidationError" and "does not exist" in str(error):
             raise CommandFailed(f"No stack {args.stack_name} in {place}.") from None
         raise
     return Target(session, resources_from_outputs(outputs), endpoint, description)
@@ -121,7 +123,7 @@ def operator_command(run: Callable[[argparse.Namespace, Target, Console], int]) 
         try:
             return run(args, connect(args), console)
         except (CommandFailed, ClientError, BotoCoreError) as error:
-            console.print(f"[red]{error}[/]", soft_wrap=True, highlight=False)
+            console.print(f"[red]{escape(str(error))}[/]", soft_wrap=True, highlight=False)
             return 1
 
     command.__doc__ = run.__doc__
@@ -203,7 +205,9 @@ def local_serve(args: argparse.Namespace) -> int:
                 console.print(f"[red]Cannot listen on 127.0.0.1:{args.port}:[/] {error.strerror}")
                 return 1
             _show_served(console, server, args)
-            serve_until_interrupted(server, lambda e: console.print(f"[red]Lambda's poller:[/] {e}", soft_wrap=True))
+            serve_until_interrupted(
+                server, lambda error: console.print(f"[red]Lambda's poller:[/] {escape(error)}", soft_wrap=True)
+            )
     except KeyboardInterrupt:  # Ctrl-C, the way to stop it: once everything above has closed
         console.print("Stopped: the emulated stack and everything in it are gone.")
     return 0
@@ -259,7 +263,7 @@ def submit(args: argparse.Namespace, target: Target, console: Console) -> int:
             refused += 1
             console.print(
                 f"[red]line {numbers[int(entry['Id'])]}: refused by the queue:[/] "
-                f"{entry['Code']}: {entry.get('Message', '')}",
+                f"{entry['Code']}: {escape(entry.get('Message', ''))}",
                 soft_wrap=True,
                 highlight=False,
             )
@@ -339,7 +343,7 @@ def _record_table(key: str, record: dict[str, Any]) -> Table:
             shown = json.dumps(value, default=str, ensure_ascii=False)
         else:  # text, or a DynamoDB number (a Decimal)
             shown = str(value)
-        table.add_row(name, shown)
+        table.add_row(name, escape(shown))
     return table
 
 
@@ -349,9 +353,9 @@ def _execution_lines(execution: dict[str, Any]) -> str:
     took = f", {(stopped - started).total_seconds():.2f} s" if stopped else ""
     lines = [f"Execution {execution['name']}: [{STYLES.get(state, 'red')}]{state}[/], started {rfc3339(started)}{took}"]
     if execution.get("error"):
-        lines.append(f"  error: {execution['error']}")
+        lines.append(f"  error: {escape(execution['error'])}")
     if execution.get("cause"):
-        lines.append(f"  cause: {execution['cause']}")
+        lines.append(f"  cause: {escape(execution['cause'])}")
     return "\n".join(lines)
 
 
@@ -370,8 +374,10 @@ def _show_notification(target: Target, key: str, console: Console) -> None:
     if not found:
         console.print("Notification: none.")
     for notification in found:
-        console.print(f"Notification ({notification['status']}): {notification['subject']}", highlight=False)
-        console.print(notification["message"], highlight=False, soft_wrap=True)
+        console.print(
+            f"Notification ({notification['status']}): {notification['subject']}", markup=False, highlight=False
+        )
+        console.print(notification["message"], markup=False, highlight=False, soft_wrap=True)
 
 
 def local_notifications(target: Target) -> list[dict[str, str]]:
@@ -463,7 +469,7 @@ def history_table(name: str, events: list[dict[str, Any]]) -> Table:
             f"[red]{event['type']}[/]" if failed else event["type"],
             details.get("name", ""),
             str(elapsed),
-            _event_details(details),
+            escape(_event_details(details)),
         )
     return table
 
@@ -502,5 +508,5 @@ def retry_failed(args: argparse.Namespace, target: Target, console: Console) -> 
     result = retry_failed_orders(target.client("stepfunctions"), target.resource("dynamodb"), target.resources)
     console.print(f"{len(result.restarted)} FAILED orders started again: {', '.join(result.restarted) or '-'}")
     for key, reason in result.skipped.items():
-        console.print(f"[yellow]{key} not retried: {reason}[/]")
+        console.print(f"[yellow]{key} not retried: {escape(reason)}[/]")
     return 1 if result.skipped else 0

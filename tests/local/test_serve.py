@@ -216,13 +216,18 @@ def test_submit_sends_each_lf_line_and_reports_each(
 def test_status_shows_the_record_the_execution_and_the_notification(
     served: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    served.client("sqs").send_message(QueueUrl=served.queue_url, MessageBody=order("srv-0201", currency="brl"))
+    # The customer's name looks like terminal markup: it is shown as sent, never interpreted.
+    customer = {"id": "c-1", "email": "ana@example.com", "name": "[bold]Ana[/bold]"}
+    served.client("sqs").send_message(
+        QueueUrl=served.queue_url, MessageBody=order("srv-0201", currency="brl", customer=customer)
+    )
     wait_for_records(served, ["srv-0201"])
 
     status, out = orders(capsys, served, "status", "srv-0201")
 
     assert status == 0
     assert "Order srv-0201: REJECTED" in out
+    assert "[bold]Ana[/bold]" in out
     assert "currency: must be three upper-case letters" in out
     assert "Execution srv-0201: SUCCEEDED" in out
     assert "Notification (REJECTED): Order srv-0201 rejected: 1 problem" in out
