@@ -9,6 +9,7 @@ every call here, from plain boto3 clients and from the `orders ... --local` comm
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -315,6 +316,18 @@ def test_a_failed_order_is_diagnosed_and_retried(served: Served, capsys: pytest.
     assert wait_for_records(served, ["srv-0601"])["srv-0601"]["status"] == {"S": "ACCEPTED"}
     status, out = orders(capsys, served, "status", "srv-0601")
     assert "Execution srv-0601-retry-1: SUCCEEDED" in out
+
+
+def test_submit_reads_standard_input(
+    served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((order("srv-0701") + "\n").encode())))
+
+    status, out = orders(capsys, served, "submit", "-")
+
+    assert status == 0
+    assert "line 1: sent, message id" in out
+    assert wait_for_records(served, ["srv-0701"])["srv-0701"]["status"] == {"S": "ACCEPTED"}
 
 
 def test_ctrl_c_stops_serve_cleanly(served: Served) -> None:
