@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # boto3 and what needs it load only when a command reaches AW
     from workflow.operations import StackResources
 
 USAGE_STATUS = 2
+# Any credentials reach the emulated account: moto maps an access key it did not issue to its default
+# account, the one the stack is deployed into (workflow.local.serve).
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 NO_REGION = "no AWS region: pass --region, or set AWS_REGION, or a region in your AWS config file"
 NO_CREDENTIALS = (
     "no AWS credentials: configure them (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
@@ -54,17 +57,29 @@ class AwsCommandError(Exception):
 
 @dataclass(frozen=True)
 class DeployedStack:
-    """The deployed stack's resources (from its CloudFormation outputs), and the session that found them."""
+    """A stack's resources (from its CloudFormation outputs), and the session and endpoint that found them:
+    AWS's (endpoint None) or a running `orders local serve`'s."""
 
     name: str
     session: boto3.Session
     resources: StackResources
+    endpoint_url: str | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.endpoint_url is not None
+
+    @property
+    def description(self) -> str:
+        if self.endpoint_url is not None:
+            return f"the local stack at {self.endpoint_url}"
+        return f"stack {self.name} in {self.session.region_name}"
 
     def client(self, service: str) -> Any:
-        return self.session.client(service)
+        return self.session.client(service, endpoint_url=self.endpoint_url)
 
     def resource(self, service: str) -> Any:
-        return self.session.resource(service)
+        return self.session.resource(service, endpoint_url=self.endpoint_url)
 
 
 @contextmanager
@@ -90,22 +105,43 @@ def aws_errors() -> Iterator[None]:
         raise AwsCommandError(str(error)) from None
 
 
-def deployed_stack(stack_name: str, region: str | None) -> DeployedStack:
-    """Finds the stack's resources from its outputs; raises `AwsCommandError` when it cannot."""
+def local_session() -> boto3.Session:
+    """A boto3 session for `orders local serve`: the emulated stack's region, and any credentials."""
     import boto3
+
+    return boto3.Session(region_name=config.LOCAL_REGION, **LOCAL_CREDENTIALS)
+
+
+def deployed_stack(stack_name: str, region: str | None, *, local_port: int | None = None) -> DeployedStack:
+    """Finds the stack's resources from its outputs, on AWS or, given `local_port`, on a running
+    `orders local serve`; raises `AwsCommandError` when it cannot."""
+    import boto3
+    from botocore.config import Config
 
     from workflow.operations import resources_from_outputs, stack_outputs
 
     with aws_errors():
-        session = boto3.Session(region_name=region)
+        if local_port is None:
+            session, endpoint, once = boto3.Session(region_name=region), None, None
+        else:
+            session = local_session()
+            endpoint = f"http://127.0.0.1:{local_port}"
+            once = Config(retries={"total_max_attempts": 1})  # nothing listening is said at once, not after retries
         try:
-            outputs = stack_outputs(session.client("cloudformation"), stack_name)
+            outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint, config=once), stack_name)
+        except EndpointConnectionError:
+            if endpoint is None:
+                raise
+            raise AwsCommandError(
+                f"nothing answers at {endpoint}: start `orders local serve --port {local_port}` first"
+            ) from None
         except ClientError as error:
             # DescribeStacks: "If the stack doesn't exist, a ValidationError is returned"
             # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
             if error.response.get("Error", {}).get("Code") == "ValidationError":
+                where = f"the emulator at {endpoint}" if endpoint else session.region_name
                 raise AwsCommandError(
-                    f"no stack {stack_name} in {session.region_name} ({error.response['Error'].get('Message')}):"
+                    f"no stack {stack_name} in {where} ({error.response['Error'].get('Message')}):"
                     " deploy it (npx cdk deploy), or name yours with --stack-name and --region"
                 ) from None
             raise
@@ -115,13 +151,20 @@ def deployed_stack(stack_name: str, region: str | None) -> DeployedStack:
         raise AwsCommandError(
             f"stack {stack_name} in {session.region_name} has no output {missing}: is it this project's stack?"
         ) from None
-    return DeployedStack(stack_name, session, resources)
+    return DeployedStack(stack_name, session, resources, endpoint)
 
 
 def add_stack_arguments(command: argparse.ArgumentParser) -> None:
-    """The options of every command that works on the deployed stack."""
+    """Where a command acts: the deployed stack (default) or, with --local, a running `orders local serve`."""
+    command.add_argument("--local", action="store_true", help="act on a running `orders local serve`")
+    command.add_argument("--port", type=int, default=config.LOCAL_PORT, help=f"its port (default {config.LOCAL_PORT})")
     command.add_argument("--stack-name", default=config.STACK_NAME)
     command.add_argument("--region", help="default: your AWS configuration's")
+
+
+def stack_of(args: argparse.Namespace) -> DeployedStack:
+    """The stack a command's arguments name (see `add_stack_arguments`)."""
+    return deployed_stack(args.stack_name, args.region, local_port=args.port if args.local else None)
 
 
 def aws_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

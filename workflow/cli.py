@@ -14,8 +14,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from workflow import commands as operator
 from workflow import config
-from workflow.aws import add_stack_arguments, aws_command, deployed_stack
+from workflow.aws import add_stack_arguments
 from workflow.profiles import PROFILES
 
 
@@ -38,49 +39,25 @@ def show_stack(args: argparse.Namespace) -> int:
 def local_run(args: argparse.Namespace) -> int:
     """Deploy the synthesized stack into the emulator, run FILE's messages through it, report."""
     import json
-    import tempfile
 
     from botocore.exceptions import ClientError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from workflow.local.display import show
-    from workflow.local.emulator import DeploymentFailed, EmulatedStack, synthesize_for_local
-    from workflow.local.faults import EXPRESS_TWICE, parse_rates
-    from workflow.local.patches.fidelity.access import ResourceCreationFailed
     from workflow.local.run import Progress as RunProgress
     from workflow.local.run import build_report, process, read_messages, recover
 
     console = Console(stderr=False)
-    # Read here rather than as the option's default: only this command needs cdk.json.
-    args.workflow_type = args.workflow_type or config.configured(config.CONTEXT_WORKFLOW_TYPE).upper() or "STANDARD"
-    try:
-        rates = parse_rates(args.faults)
-    except ValueError as error:
-        console.print(f"[red]{error}[/]")
-        return 2
-    if rates.get(EXPRESS_TWICE) and args.workflow_type != "EXPRESS":
-        console.print(f"[red]--faults: {EXPRESS_TWICE}=SHARE needs --workflow-type EXPRESS (Standard runs once)[/]")
-        return 2
     bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
-    with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir, contextlib.ExitStack() as entered:
-        with console.status("Synthesizing the stack (cdk-nag included)..."):
-            assembly = synthesize_for_local(
-                Path(outdir),
-                context={config.CONTEXT_WORKFLOW_TYPE: args.workflow_type, config.CONTEXT_PROFILE: args.profile},
-            )
+    with contextlib.ExitStack() as entered:
         try:
-            stack = entered.enter_context(EmulatedStack(assembly, time_scale=args.time_scale))
-        except (DeploymentFailed, ResourceCreationFailed) as error:
-            console.print(f"[red]The synthesized stack could not be deployed:[/] {error}", soft_wrap=True)
-            return 1
-        stack.faults.configure(rates, args.seed)
+            stack = entered.enter_context(operator.emulated_stack(args, console))
+        except operator.Stop as stop:
+            return stop.status
         console.print(
             f"Deployed {config.STACK_NAME} ({args.workflow_type} workflow) into the emulator; "
             f"sending {len(bodies)} messages."
         )
-        # On AWS these fail silently, in each alarm's history only: say so before anything else.
-        for failure in stack.alarm_action_failures:
-            console.print(f"[bold red]Alarm action denied:[/] {failure}", soft_wrap=True)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as bar:
             delivered = bar.add_task("Messages started", total=len(bodies))
@@ -232,30 +209,6 @@ def measure_usage(args: argparse.Namespace) -> int:
     return 0
 
 
-@aws_command
-def redrive_dlq(args: argparse.Namespace) -> int:
-    from workflow.operations import redrive_dead_letters
-
-    stack = deployed_stack(args.stack_name, args.region)
-    resources = stack.resources
-    moved = redrive_dead_letters(stack.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
-    Console().print(f"{moved} dead letters sent back to the order queue of {args.stack_name}.")
-    return 0
-
-
-@aws_command
-def retry_failed(args: argparse.Namespace) -> int:
-    from workflow.operations import retry_failed_orders
-
-    stack = deployed_stack(args.stack_name, args.region)
-    result = retry_failed_orders(stack.client("stepfunctions"), stack.resource("dynamodb"), stack.resources)
-    console = Console()
-    console.print(f"{len(result.restarted)} FAILED orders started again: {', '.join(result.restarted) or '-'}")
-    for key, reason in result.skipped.items():
-        console.print(f"[yellow]{key} not retried: {reason}[/]")
-    return 1 if result.skipped else 0
-
-
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="orders", description="Serverless order processor: tools for operators.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -269,31 +222,7 @@ def parser() -> argparse.ArgumentParser:
     local_run_parser.add_argument("file", type=Path, help="one message body per line (blank lines are skipped)")
     local_run_parser.add_argument("--report", type=Path, help="also write the JSON report here")
     local_run_parser.add_argument("--history", action="store_true", help="show each execution's events")
-    local_run_parser.add_argument(
-        "--time-scale",
-        type=_positive(float),
-        default=0.001,
-        help="multiplies retry back-off, waits and visibility timeouts (1 = real time; default 0.001)",
-    )
-    local_run_parser.add_argument(
-        "--faults",
-        default="",
-        metavar="SERVICE=SHARE,...",
-        help="make that share of the application's calls fail as AWS throttling or internal errors "
-        "(services: dynamodb, sns, lambda, sfn), e.g. dynamodb=0.2,sns=0.2,lambda=0.1,sfn=0.1; "
-        "express=SHARE runs that share of an Express workflow's executions twice (at least once)",
-    )
-    local_run_parser.add_argument(
-        "--profile", choices=tuple(PROFILES), default="production", help="the deployment profile to run"
-    )
-    local_run_parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
-    local_run_parser.add_argument(
-        "--workflow-type",
-        type=str.upper,
-        choices=config.WORKFLOW_TYPES,
-        default=None,
-        help=f"the state machine's type (default: {config.CONTEXT_WORKFLOW_TYPE} in cdk.json)",
-    )
+    _emulator_arguments(local_run_parser)
     local_run_parser.add_argument(
         "--duplicates",
         type=_positive(int),
@@ -307,6 +236,10 @@ def parser() -> argparse.ArgumentParser:
         help="afterwards, with the faults gone, send dead letters back and retry FAILED orders, then report",
     )
     local_run_parser.set_defaults(run=local_run)
+    serve = local_commands.add_parser("serve", help="keep the emulated stack running on 127.0.0.1 until Ctrl-C")
+    serve.add_argument("--port", type=int, default=config.LOCAL_PORT, help=f"default {config.LOCAL_PORT}")
+    _emulator_arguments(serve)
+    serve.set_defaults(run=operator.local_serve)
 
     cost_parser = commands.add_parser("cost", help="the monthly bill for a volume of orders, per service")
     cost_parser.add_argument("--orders-per-month", type=_count, required=True, metavar="N")
@@ -318,12 +251,57 @@ def parser() -> argparse.ArgumentParser:
     measure = commands.add_parser("measure-usage", help="measure the usage per order that `orders cost` counts")
     measure.set_defaults(run=measure_usage)
 
-    redrive = commands.add_parser("redrive-dlq", help="deployed stack: move dead letters back to the order queue")
-    retry = commands.add_parser("retry-failed", help="deployed stack: start FAILED orders again")
-    for command, action in ((redrive, redrive_dlq), (retry, retry_failed)):
+    submit = commands.add_parser("submit", help="send each line of FILE (- for standard input) as one message")
+    submit.add_argument("file", type=Path, help="one message body per line (blank lines are skipped)")
+    status = commands.add_parser("status", help="an order's record, execution(s) and notification")
+    history = commands.add_parser("history", help="the events of the execution named KEY")
+    for command in (status, history):
+        command.add_argument("key", help="the order's key: its orderId, or msg-<message id>")
+    executions = commands.add_parser("executions", help="the state machine's executions, newest first")
+    executions.add_argument("--status", type=str.upper, choices=operator.EXECUTION_STATUSES)
+    executions.add_argument("--limit", type=_positive(int), default=50, metavar="N", help="at most N (default 50)")
+    redrive = commands.add_parser("redrive-dlq", help="move dead letters back to the order queue")
+    retry = commands.add_parser("retry-failed", help="start FAILED orders again")
+    for command, action in (
+        (submit, operator.submit),
+        (status, operator.status),
+        (history, operator.history),
+        (executions, operator.executions),
+        (redrive, operator.redrive_dlq),
+        (retry, operator.retry_failed),
+    ):
         add_stack_arguments(command)
         command.set_defaults(run=action)
     return root
+
+
+def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags `local run` and `local serve` share: how the emulated stack is deployed and run."""
+    parser.add_argument(
+        "--time-scale",
+        type=_positive(float),
+        default=0.001,
+        help="multiplies retry back-off, waits and visibility timeouts (1 = real time; default 0.001)",
+    )
+    parser.add_argument(
+        "--faults",
+        default="",
+        metavar="SERVICE=SHARE,...",
+        help="make that share of the application's calls fail as AWS throttling or internal errors "
+        "(services: dynamodb, sns, lambda, sfn), e.g. dynamodb=0.2,sns=0.2,lambda=0.1,sfn=0.1; "
+        "express=SHARE runs that share of an Express workflow's executions twice (at least once)",
+    )
+    parser.add_argument(
+        "--profile", choices=tuple(PROFILES), default="production", help="the deployment profile to run"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
+    parser.add_argument(
+        "--workflow-type",
+        type=str.upper,
+        choices=config.WORKFLOW_TYPES,
+        default=None,
+        help=f"the state machine's type (default: {config.CONTEXT_WORKFLOW_TYPE} in cdk.json)",
+    )
 
 
 def _count(text: str) -> int:

@@ -23,6 +23,11 @@ CONTEXT_POWERTOOLS_LAYER_ARN = "orders:powertoolsLayerArn"
 CONTEXT_PROFILE = "orders:profile"
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
 
+# The local mode's emulated account lives in this region; `orders local serve` listens on 127.0.0.1 at this
+# port unless told otherwise, and the operator commands' `--local` look for it there.
+LOCAL_REGION = "us-east-1"
+LOCAL_PORT = 4580
+
 
 def cdk_json_context() -> dict[str, Any]:
     """The context of cdk.json: feature flags and the project's defaults, as `cdk synth` passes them."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,15 @@ from workflow import config
 from workflow.aws import aws_command
 from workflow.cli import main
 
-COMMANDS = ["redrive-dlq", "retry-failed"]
+# Every command on a stack, with the arguments it needs besides where the stack is.
+COMMANDS = [
+    ["redrive-dlq"],
+    ["retry-failed"],
+    ["submit", "-"],
+    ["status", "ord-1"],
+    ["history", "ord-1"],
+    ["executions"],
+]
 # Every place boto3 finds a region or credentials (Boto3's "Configuration" and "Credentials" guides).
 AWS_SETTINGS = [
     "AWS_ACCESS_KEY_ID",
@@ -55,60 +64,60 @@ def one_line(capsys: pytest.CaptureFixture[str]) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_no_region_is_one_line_and_exit_1(
-    command: str, no_aws_settings: None, capsys: pytest.CaptureFixture[str]
+    command: list[str], no_aws_settings: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([command]) == 1
+    assert main([*command]) == 1
     assert one_line(capsys) == (
-        f"orders {command}: no AWS region: pass --region, or set AWS_REGION, or a region in your AWS config file"
+        f"orders {command[0]}: no AWS region: pass --region, or set AWS_REGION, or a region in your AWS config file"
     )
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_no_credentials_is_one_line_and_exit_1(
-    command: str, no_aws_settings: None, capsys: pytest.CaptureFixture[str]
+    command: list[str], no_aws_settings: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([command, "--region", "eu-west-1"]) == 1
+    assert main([*command, "--region", "eu-west-1"]) == 1
     assert one_line(capsys) == (
-        f"orders {command}: no AWS credentials: configure them (aws configure, AWS_PROFILE,"
+        f"orders {command[0]}: no AWS credentials: configure them (aws configure, AWS_PROFILE,"
         " or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
     )
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_a_profile_that_does_not_exist_is_one_line_and_exit_1(
-    command: str, no_aws_settings: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: list[str], no_aws_settings: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AWS_PROFILE", "nobody")
-    assert main([command, "--region", "eu-west-1"]) == 1
-    assert one_line(capsys) == f"orders {command}: The config profile (nobody) could not be found"
+    assert main([*command, "--region", "eu-west-1"]) == 1
+    assert one_line(capsys) == f"orders {command[0]}: The config profile (nobody) could not be found"
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_a_region_name_that_is_not_one_is_a_usage_error(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([command, "--region", "eu west 1"]) == 2
-    assert one_line(capsys).startswith(f"orders {command}: not a region name: ")
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_a_region_name_that_is_not_one_is_a_usage_error(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--region", "eu west 1"]) == 2
+    assert one_line(capsys).startswith(f"orders {command[0]}: not a region name: ")
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_an_endpoint_that_cannot_be_reached_is_one_line_and_exit_1(
-    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    assert main([command, "--region", "eu-west-1"]) == 1
+    assert main([*command, "--region", "eu-west-1"]) == 1
     assert one_line(capsys) == (
-        f'orders {command}: cannot reach AWS: Could not connect to the endpoint URL: "http://127.0.0.1:9/"'
+        f'orders {command[0]}: cannot reach AWS: Could not connect to the endpoint URL: "http://127.0.0.1:9/"'
     )
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_no_such_stack_is_one_line_and_exit_1(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_no_such_stack_is_one_line_and_exit_1(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with mock_aws():
-        assert main([command, "--region", "eu-west-1", "--stack-name", "Nowhere"]) == 1
+        assert main([*command, "--region", "eu-west-1", "--stack-name", "Nowhere"]) == 1
     assert one_line(capsys) == (
-        f"orders {command}: no stack Nowhere in eu-west-1 (Stack with id Nowhere does not exist):"
+        f"orders {command[0]}: no stack Nowhere in eu-west-1 (Stack with id Nowhere does not exist):"
         " deploy it (npx cdk deploy), or name yours with --stack-name and --region"
     )
 
@@ -123,15 +132,15 @@ def stack_with_outputs(outputs: dict[str, str]) -> None:
     )
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_a_stack_that_is_not_this_projects_is_one_line_and_exit_1(
-    command: str, capsys: pytest.CaptureFixture[str]
+    command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     with mock_aws():
         stack_with_outputs({"Something": "else"})
-        assert main([command, "--region", "eu-west-1"]) == 1
+        assert main([*command, "--region", "eu-west-1"]) == 1
     assert one_line(capsys) == (
-        f"orders {command}: stack {config.STACK_NAME} in eu-west-1 has no output 'OrderQueueUrl':"
+        f"orders {command[0]}: stack {config.STACK_NAME} in eu-west-1 has no output 'OrderQueueUrl':"
         " is it this project's stack?"
     )
 
@@ -165,4 +174,16 @@ def test_a_refusal_whose_message_spans_lines_is_still_one_line(capsys: pytest.Ca
     assert one_line(capsys) == (
         "orders redrive-dlq: AWS refused ReceiveMessage: AccessDenied:"
         " User: x is not authorized to perform: sqs:Receive"
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_local_without_a_server_says_how_to_start_one(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main([*command, "--local", "--port", str(port)]) == 1
+    assert one_line(capsys) == (
+        f"orders {command[0]}: nothing answers at http://127.0.0.1:{port}:"
+        f" start `orders local serve --port {port}` first"
     )

@@ -32,7 +32,7 @@ from workflow.local.runtime import LambdaRuntime
 from workflow.operations import outputs_of, resources_from_outputs
 
 ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
+REGION = config.LOCAL_REGION
 # Stand-in for the public Powertools layer: locally, handlers import Powertools from this environment.
 LOCAL_LAYER_ARN = f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-local:1"
 CAPTURE_QUEUE = "local-order-notifications"
