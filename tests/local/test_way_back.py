@@ -10,6 +10,7 @@ calls the local mode makes itself (the way back included, as an operator's would
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,9 +20,11 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from order_starter.keys import execution_input
 from tests.orders import order
 from workflow.local.emulator import EmulatedStack
 from workflow.local.run import build_report, recover, run
+from workflow.local.runtime import FunctionSpec
 from workflow.operations import key_of, retry_name
 
 HAPPY_PATH = ["ValidateOrder", "SaveOrder", "NotifyCustomer"]
@@ -199,3 +202,33 @@ def test_a_write_whose_answer_is_lost_is_retried_as_its_own_and_notified_once(
     [execution] = report["executions"]
     assert (execution["status"], execution["states"]) == ("SUCCEEDED", HAPPY_PATH)
     assert [e["type"] for e in execution["events"]].count("TaskScheduled") == 4  # SaveOrder twice
+
+
+def test_an_execution_stopped_midway_is_found_and_its_order_completed(stack: EmulatedStack) -> None:
+    """An execution an operator stops ends ABORTED: no record, no alert, nothing in the definition runs. The way
+    back lists ABORTED executions too and brings the order to one record and one notification."""
+    key = "ord-stopped"
+    entered, release = threading.Event(), threading.Event()
+
+    def held(spec: FunctionSpec, event: Any) -> None:
+        if "Validate" in spec.name and not release.is_set():
+            entered.set()
+            release.wait(10)
+
+    stack.runtime.hooks.append(held)
+    sfn = stack.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=stack.resources.state_machine_arn, name=key, input=execution_input(key, "m-1", order(key))
+    )["executionArn"]
+    assert entered.wait(10)
+    sfn.stop_execution(executionArn=arn)
+    release.set()
+    assert stack.wait_for_execution(arn) == "ABORTED"
+    assert outcomes(stack)["records"] == {}
+
+    recovery = recover(stack)
+
+    assert recovery["ordersRetried"] == [key]
+    after = outcomes(stack)
+    assert after["records"] == {key: "ACCEPTED"}
+    assert after["notifications"] == [(key, "ACCEPTED")]

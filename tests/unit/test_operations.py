@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from typing import Any
 
+import boto3
+from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
 from order_contract.body import ORDER_ID_PATTERN
 from order_starter.keys import MESSAGE_KEY_PREFIX, order_key
-from workflow.operations import key_of, retry_name
+from workflow.operations import failed_executions, key_of, retry_name
 
 # StartExecution, `name`: 1-80 characters, none of white space, brackets `< > { } [ ]`, wildcards `? *`,
 # special characters `" # % \ ^ | ~ ` $ & , ; : /`, control characters (U+0000-001F, U+007F-009F, U+FFFE-FFFF),
@@ -54,3 +58,44 @@ def test_each_failed_execution_has_its_own_retry_name(key: str, first: str, seco
     fails too is retried under a name of its own."""
     assert retry_name(key, first) == retry_name(key, first)
     assert (retry_name(key, first) == retry_name(key, second)) == (first == second)
+
+
+def test_the_failed_executions_are_read_page_by_page_and_the_latest_of_each_key_kept() -> None:
+    """ListExecutions returns a page at a time (`nextToken`), one status per call
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html): every page of every
+    end that leaves an order without its outcome is read, and a key's retries count as that key."""
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:Orders"
+    client = boto3.client("stepfunctions", region_name="us-east-1")
+
+    def listed(name: str, minute: int) -> dict[str, Any]:
+        return {
+            "executionArn": f"{machine.replace(':stateMachine:', ':execution:')}:{name}",
+            "stateMachineArn": machine,
+            "name": name,
+            "status": "FAILED",
+            "startDate": datetime(2026, 11, 29, 12, minute, tzinfo=UTC),
+        }
+
+    retried = listed("ord-1", 0)["executionArn"]
+    pages: dict[str, list[dict[str, Any]]] = {
+        "FAILED": [
+            {"executions": [listed("ord-1", 0)], "nextToken": "page-2"},
+            {"executions": [listed(retry_name("ord-1", retried), 5), listed("ord-2", 1)]},
+        ],
+        "TIMED_OUT": [{"executions": [listed("ord-3", 2)]}],
+        "ABORTED": [{"executions": []}],
+    }
+    with Stubber(client) as stubber:
+        for status, responses in pages.items():
+            for number, response in enumerate(responses):
+                expected = {"stateMachineArn": machine, "statusFilter": status}
+                stubber.add_response(
+                    "list_executions", response, expected | ({"nextToken": "page-2"} if number else {})
+                )
+        found = failed_executions(client, machine)
+
+    assert found == {
+        "ord-1": listed(retry_name("ord-1", retried), 5)["executionArn"],
+        "ord-2": listed("ord-2", 1)["executionArn"],
+        "ord-3": listed("ord-3", 2)["executionArn"],
+    }
