@@ -6,7 +6,9 @@ the local mode (the emulated stack's clients): they take boto3 clients and resou
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
@@ -14,8 +16,15 @@ from botocore.exceptions import ClientError
 
 from workflow import config
 
-# An execution name may hold 80 characters; keys hold at most 64.
-MAX_RETRY_SUFFIX = 99
+# An execution name holds at most 80 characters (StartExecution); an order id at most 64 (contract, section 1).
+MAX_EXECUTION_NAME = 80
+MAX_ORDER_ID = 64
+RETRY_PREFIX = "retry-"
+# The fewest hex digits of the retried execution's digest a retry name keeps: retries of one key stay distinct.
+MIN_RETRY_DIGEST = 8
+# The ends of an execution that leave its order without an outcome (ListExecutions' statusFilter).
+FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+NOTIFY_STATE = "NotifyCustomer"
 
 # DescribeExecution refuses an Express execution ("Executions of an EXPRESS state machine aren't
 # supported by DescribeExecution", https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html):
@@ -106,38 +115,163 @@ def failed_records(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:
     return scan_records(dynamodb, table_name, FilterExpression=Attr("status").eq("FAILED"))
 
 
-def retry_failed_orders(stepfunctions: Any, dynamodb: Any, resources: StackResources) -> RetryResult:
-    """Start each FAILED order again, with its original input, as a new execution `<key>-retry-<n>`.
+def retry_name(key: str, retried_execution_arn: str) -> str:
+    """The name of the execution that starts an order again: `retry-<key>-<digest of the retried execution>`,
+    cut to 80 characters.
 
-    The workflow's SaveOrder replaces a FAILED record, so a retry that succeeds leaves the order
-    ACCEPTED or REJECTED and notified once. The input comes from the failed execution, so this needs
-    a Standard workflow (Express executions keep no input to read back; resend the message instead).
+    No key can be this name (contract, section 2): it is longer than any order id (at most 64 characters,
+    `functions/order_contract/body.py`) and does not start with `msg-`. It uses only `0-9 A-Z a-z - _`, as
+    Step Functions asks of a name for logging to CloudWatch Logs, and at most 80 characters (StartExecution,
+    `name`: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html). One
+    failed execution has one retry name, so bringing it back twice starts it once (an existing name is
+    refused, or, for a running execution with the same input, answered with that execution).
+    """
+    digest = hashlib.sha256(retried_execution_arn.encode()).hexdigest()
+    name = f"{RETRY_PREFIX}{key}-{digest}"[:MAX_EXECUTION_NAME]
+    if len(name) < len(RETRY_PREFIX) + len(key) + 1 + MIN_RETRY_DIGEST:
+        raise ValueError(f"{key!r} is too long to name a retry of it")
+    return name
+
+
+def key_of(execution_name: str) -> str:
+    """The key of the order an execution runs: its name, or the key inside a retry name."""
+    if execution_name.startswith(RETRY_PREFIX) and len(execution_name) > MAX_ORDER_ID:
+        return execution_name[len(RETRY_PREFIX) : execution_name.rindex("-")]
+    return execution_name
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """An order without its outcome: the failed execution to start again, and the record an execution wrote
+    before failing (ACCEPTED or REJECTED, its customer never notified) that is to be recorded FAILED first."""
+
+    key: str
+    execution_arn: str
+    unnotified_record_of: str | None = None
+
+
+def failed_executions(stepfunctions: Any, state_machine_arn: str) -> dict[str, str]:
+    """The latest execution of each key that ended FAILED, TIMED_OUT or ABORTED, from the executions themselves.
+
+    Raises StateMachineTypeNotSupported for an Express state machine, whose executions ListExecutions does
+    not list (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
+    """
+    latest: dict[str, tuple[Any, str]] = {}
+    paginator = stepfunctions.get_paginator("list_executions")
+    for status in FAILED_STATUSES:
+        for page in paginator.paginate(stateMachineArn=state_machine_arn, statusFilter=status):
+            for execution in page["executions"]:
+                key = key_of(execution["name"])
+                if key not in latest or execution["startDate"] > latest[key][0]:
+                    latest[key] = (execution["startDate"], execution["executionArn"])
+    return {key: arn for key, (_, arn) in latest.items()}
+
+
+def notified(stepfunctions: Any, execution_arn: str) -> bool:
+    """Whether the execution's NotifyCustomer step succeeded, as its history shows."""
+    state = ""
+    for page in stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        for event in page["events"]:
+            if "stateEnteredEventDetails" in event:
+                state = event["stateEnteredEventDetails"]["name"]
+            elif event["type"] == "TaskSucceeded" and state == NOTIFY_STATE:
+                return True
+    return False
+
+
+def unfinished_orders(stepfunctions: Any, dynamodb: Any, resources: StackResources) -> dict[str, Unfinished]:
+    """Every order of a Standard workflow that has no outcome yet: its latest execution failed, timed out or
+    was aborted, and no execution has since recorded and notified it. A key is finished when its record is
+    ACCEPTED or REJECTED and the execution that wrote it succeeded, is still running, or notified the
+    customer before it ended. FAILED records whose execution is no longer listed (Standard workflows keep
+    executions 90 days) are included too.
+    """
+    table = dynamodb.Table(resources.table_name)
+    failed = failed_executions(stepfunctions, resources.state_machine_arn)
+    for record in failed_records(dynamodb, resources.table_name):
+        failed.setdefault(str(record["orderKey"]), str(record["executionArn"]))
+    unfinished: dict[str, Unfinished] = {}
+    for key, execution_arn in sorted(failed.items()):
+        record = table.get_item(Key={"orderKey": key}, ConsistentRead=True).get("Item")
+        if record is None or record["status"] == "FAILED":
+            unfinished[key] = Unfinished(key, execution_arn)
+            continue
+        writer = str(record["executionArn"])
+        if not _finished_by(stepfunctions, writer):
+            unfinished[key] = Unfinished(key, execution_arn, unnotified_record_of=writer)
+    return unfinished
+
+
+def _finished_by(stepfunctions: Any, writer: str) -> bool:
+    """Whether the execution that wrote an ACCEPTED or REJECTED record saw it through: it succeeded, is still
+    running, or notified the customer before it failed. One that cannot be read back is not taken as finished:
+    bringing it back then reports why."""
+    try:
+        status = stepfunctions.describe_execution(executionArn=writer)["status"]
+        return status not in FAILED_STATUSES or notified(stepfunctions, writer)
+    except ClientError:
+        return False
+
+
+def record_failure(stepfunctions: Any, dynamodb: Any, table_name: str, key: str, writer: str) -> None:
+    """What RecordFailure does when the table lets it, done by the way back when it did not: the record the
+    failed execution `writer` wrote becomes FAILED with that execution's error, keeping what it holds. Only
+    that execution's record: the condition fails if another has written since."""
+    described = stepfunctions.describe_execution(executionArn=writer)
+    dynamodb.Table(table_name).update_item(
+        Key={"orderKey": key},
+        UpdateExpression="SET #status = :failed, #error = :error, #cause = :cause, failedAt = :now",
+        ConditionExpression="executionArn = :writer",
+        ExpressionAttributeNames={"#status": "status", "#error": "error", "#cause": "cause"},
+        ExpressionAttributeValues={
+            ":failed": "FAILED",
+            ":error": described.get("error") or described["status"],
+            ":cause": described.get("cause") or f"the execution ended {described['status']} before notifying",
+            ":now": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            ":writer": writer,
+        },
+    )
+
+
+def retry_failed_orders(stepfunctions: Any, dynamodb: Any, resources: StackResources) -> RetryResult:
+    """Start each unfinished order again, with its failed execution's input, as a new execution named by
+    `retry_name`.
+
+    Standard workflows: the orders come from the executions themselves (`unfinished_orders`), whether or not
+    their failure could be recorded. A record written by an execution that failed before notifying is
+    recorded FAILED first; SaveOrder replaces a FAILED record, so the retry leaves the order ACCEPTED or
+    REJECTED and notified once. Express workflows keep no execution to list or read back: each FAILED record
+    is reported as not retried (send the order's message again); what else failed is in the state
+    machine's logs (README, Failure handling).
     """
     result = RetryResult()
-    for record in failed_records(dynamodb, resources.table_name):
-        key = str(record["orderKey"])
-        if is_express_execution(str(record["executionArn"])):
-            result.skipped[key] = EXPRESS_NOT_RETRIED
+    try:
+        unfinished = unfinished_orders(stepfunctions, dynamodb, resources)
+    except stepfunctions.exceptions.StateMachineTypeNotSupported:
+        for record in failed_records(dynamodb, resources.table_name):
+            result.skipped[str(record["orderKey"])] = EXPRESS_NOT_RETRIED
+        return result
+    for order in unfinished.values():
+        if is_express_execution(order.execution_arn):  # a FAILED record from before a switch to Standard
+            result.skipped[order.key] = EXPRESS_NOT_RETRIED
             continue
         try:
-            execution_input = stepfunctions.describe_execution(executionArn=record["executionArn"])["input"]
+            _start_again(stepfunctions, dynamodb, resources, order)
         except ClientError as error:  # reported per order; the others still go
-            result.skipped[key] = f"its execution's input cannot be read: {error}"
-            continue
-        for attempt in range(1, MAX_RETRY_SUFFIX + 1):
-            try:
-                stepfunctions.start_execution(
-                    stateMachineArn=resources.state_machine_arn,
-                    name=f"{key}-retry-{attempt}",
-                    input=execution_input,
-                )
-            except stepfunctions.exceptions.ExecutionAlreadyExists:
-                continue
-            result.restarted.append(key)
-            break
+            result.skipped[order.key] = f"not started again: {error}"
+        except ValueError as error:
+            result.skipped[order.key] = str(error)
         else:
-            result.skipped[key] = f"it was retried {MAX_RETRY_SUFFIX} times already"
+            result.restarted.append(order.key)
     return result
+
+
+def _start_again(stepfunctions: Any, dynamodb: Any, resources: StackResources, order: Unfinished) -> None:
+    name = retry_name(order.key, order.execution_arn)
+    execution_input = stepfunctions.describe_execution(executionArn=order.execution_arn)["input"]
+    if order.unnotified_record_of is not None:
+        record_failure(stepfunctions, dynamodb, resources.table_name, order.key, order.unnotified_record_of)
+    stepfunctions.start_execution(stateMachineArn=resources.state_machine_arn, name=name, input=execution_input)
 
 
 def is_express_execution(execution_arn: str) -> bool:

@@ -258,3 +258,21 @@ def test_the_failure_path_carries_only_the_error_whatever_the_size_of_the_order(
                 assert catcher["ResultPath"] == ("$" if name not in path else None), (name, catcher)
     read = {path for name in path for path in STATE_PATH.findall(json.dumps(STATES[name]))}
     assert read <= {"$.Error", "$.Cause"}, read
+
+
+# --- Retried writes ---------------------------------------------------------------------------------
+
+# Tasks whose write, repeated by its own execution, changes nothing: SaveOrder's condition accepts the record
+# its own execution wrote, RecordFailure's the record it marks. A publish repeated is a second message.
+OWN_WRITES = {"SaveOrder", "RecordFailure"}
+
+
+def test_a_write_whose_answer_never_came_is_retried_and_a_publish_is_not() -> None:
+    """A Task past its TimeoutSeconds fails with States.Timeout (Amazon States Language, Task state,
+    https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html), and DynamoDB may have applied the
+    write whose answer never came. Retried, the write finds its own record and the order goes on; caught,
+    it would end FAILED for an order whose record was written. Publishing again could notify twice."""
+    timed_out_retried = {name for name in tasks() if "States.Timeout" in retried(STATES[name])}
+    assert timed_out_retried == OWN_WRITES
+    for name in OWN_WRITES:
+        assert ":execution" in STATES[name]["Parameters"]["ConditionExpression"], name

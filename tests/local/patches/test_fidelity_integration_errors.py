@@ -8,6 +8,8 @@ miss them on AWS, or one right for AWS would never retry here. The rule and its 
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -86,3 +88,25 @@ def test_the_patched_dynamodb_error_naming_keeps_its_shape() -> None:
     name, cause = original(error)
     assert name == "DynamoDB.InternalServerError", "moto now names DynamoDB's errors itself: drop the patch"
     assert isinstance(cause, str)
+
+
+def test_a_task_cut_off_by_its_timeout_fails_with_states_timeout(assembly: Path) -> None:
+    """A Task past its TimeoutSeconds fails with States.Timeout (Amazon States Language, Task state, cited in
+    the module), whatever it calls: moto's own DynamoDB integration named it `DynamoDB.AmazonDynamoDBException`.
+    Here every PutItem hangs past SaveOrder's 5 seconds, once; the definition retries States.Timeout there."""
+    hung: list[str] = []
+
+    def hang_once(**_: Any) -> None:
+        if not hung:
+            hung.append("PutItem")
+            time.sleep(5.5)
+
+    stack = EmulatedStack(assembly, time_scale=0.0001)
+    stack.application_session.events.register("before-call.dynamodb.PutItem", hang_once)
+    with stack:
+        report = run(stack, [order("ord-hung")])
+
+    events = report["executions"][0]["events"]
+    assert [e["type"] for e in events].count("TaskTimedOut") == 1
+    assert not task_failures(events)
+    assert next(e["error"] for e in events if e["type"] == "TaskTimedOut") == "States.Timeout"
