@@ -211,7 +211,7 @@ def status(args: argparse.Namespace, target: DeployedStack, console: Console) ->
     names = [key]
     written_by = str(record.get("executionArn", "")) if record else ""
     if written_by and not is_express_execution(written_by) and written_by.rsplit(":", 1)[-1] != key:
-        names.append(written_by.rsplit(":", 1)[-1])  # a retry's execution (`<key>-retry-<n>`)
+        names.append(written_by.rsplit(":", 1)[-1])  # a retry's execution (`retry-<key>-<digest>`)
     executions = [e for e in (_described(target, name) for name in names) if e is not None]
     if record is None and not executions:
         console.print(f"[red]No order {key}: no record in {target.resources.table_name}, no execution of that name.[/]")
