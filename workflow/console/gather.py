@@ -218,7 +218,7 @@ def state_entries(events: list[dict[str, Any]], machine: dict[str, Any]) -> list
         entries.append(_entry(event, span, machine["States"].get(name, {}), ended))
     # A state left through a Catch: the execution went on to another state after its last attempt failed.
     for entry, following in itertools.pairwise(entries):
-        if entry["status"] == FAILED:
+        if entry["status"] in (FAILED, RUNNING):
             entry["status"] = CAUGHT
             entry["caughtBy"] = following["name"]
     return entries
@@ -235,12 +235,12 @@ def _entry(
     )
     if exited is not None and not last_failed:
         status = RETRIED if failures else SUCCEEDED
-    elif failures or state.get("Type") == "Fail" or (ended is not None and ended["type"] != "ExecutionSucceeded"):
-        status = FAILED  # made CAUGHT by state_entries when the execution went on to another state
     elif ended is None:
-        status = RUNNING
+        status = RUNNING  # made CAUGHT by state_entries when the execution went on to another state
+    elif ended["type"] == "ExecutionSucceeded" and not last_failed:
+        status = SUCCEEDED  # a Succeed state that ended the execution
     else:
-        status = SUCCEEDED
+        status = FAILED  # made CAUGHT by state_entries when the execution went on to another state
     left = exited or (span[-1] if span else None)
     details = scheduled[0]["taskScheduledEventDetails"] if scheduled else {}
     output: Any = _json(exited["stateExitedEventDetails"].get("output")) if exited else None
