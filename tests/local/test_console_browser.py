@@ -83,6 +83,16 @@ def test_the_served_console_colours_each_path_and_fetches_only_from_127_0_0_1(
         == "ord-caught"
     )
 
+    # Live: an execution started while the list is open appears in it, polled, without a reload.
+    browser.evaluate(
+        "(s => { s.value = ''; s.dispatchEvent(new Event('change')); })(document.querySelector('#status-filter'))"
+    )
+    browser.wait_for("document.querySelectorAll('#executions tbody tr').length === 5")
+    sfn = console_stack.client("stepfunctions")
+    again = sfn.describe_execution(executionArn=execution_prefix(console_stack) + "ord-ok")["input"]
+    sfn.start_execution(stateMachineArn=console_stack.resources.state_machine_arn, name="ord-live", input=again)
+    browser.wait_for("!!document.querySelector('#executions tr[data-name=\"ord-live\"]')")
+
     assert graph_of(browser, console_url, execution_prefix(console_stack) + "ord-retried") == painted(RETRIED)
     browser.screenshot(SCREENSHOTS / "retried.png")
     assert graph_of(browser, console_url, execution_prefix(console_stack) + "ord-caught") == painted(CAUGHT)
