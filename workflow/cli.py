@@ -43,6 +43,7 @@ def local_run(args: argparse.Namespace) -> int:
     from botocore.exceptions import ClientError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from workflow.console import write_console_page
     from workflow.local.display import show
     from workflow.local.run import Progress as RunProgress
     from workflow.local.run import build_report, process, read_messages, recover
@@ -74,6 +75,8 @@ def local_run(args: argparse.Namespace) -> int:
                 return 1
         recovery = recover(stack) if args.recover else None
         report = build_report(stack, messages=len(bodies), seconds=processed.seconds, refused=processed.refused)
+        if args.html:  # the console page: read from the services while the emulated stack still runs
+            write_console_page(stack, args.html)
         denied = sorted(stack.access.denied.items())
     for (caller, operation, resource, code), count in denied:
         console.print(f"[red]Access denied {count}x:[/] {code} on {operation} {resource} for {caller}", soft_wrap=True)
@@ -88,8 +91,29 @@ def local_run(args: argparse.Namespace) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         console.print(f"Report written to {args.report}")
+    if args.html:
+        console.print(f"Console page written to {args.html}: open it in a browser", soft_wrap=True)
     # A message the queue refused has no outcome: the run is not a success (contract, section 4).
     return 1 if report["refused"] else 0
+
+
+def graph(args: argparse.Namespace) -> int:
+    """The state machine's graph alone, drawn from the definition as SVG."""
+    from workflow.console.graph import definition_svg
+    from workflow.console.page import LayoutLibraryMissing
+
+    try:
+        svg = definition_svg(config.DEFINITION_FILE.read_text(encoding="utf-8"))
+    except LayoutLibraryMissing as missing:
+        Console(stderr=True).print(f"[red]{missing}[/]")
+        return 1
+    if args.svg is None:
+        sys.stdout.write(svg)
+        return 0
+    args.svg.parent.mkdir(parents=True, exist_ok=True)
+    args.svg.write_text(svg, encoding="utf-8")
+    Console().print(f"Graph of {config.DEFINITION_FILE.name} written to {args.svg}")
+    return 0
 
 
 def cost(args: argparse.Namespace) -> int:
@@ -222,6 +246,9 @@ def parser() -> argparse.ArgumentParser:
     local_run_parser.add_argument("file", type=Path, help="one message body per line (blank lines are skipped)")
     local_run_parser.add_argument("--report", type=Path, help="also write the JSON report here")
     local_run_parser.add_argument("--history", action="store_true", help="show each execution's events")
+    local_run_parser.add_argument(
+        "--html", type=Path, metavar="PATH", help="also write the console page (every execution) as one file"
+    )
     _emulator_arguments(local_run_parser)
     local_run_parser.add_argument(
         "--duplicates",
@@ -240,6 +267,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=config.LOCAL_PORT, help=f"default {config.LOCAL_PORT}")
     _emulator_arguments(serve)
     serve.set_defaults(run=operator.local_serve)
+
+    graph_parser = commands.add_parser("graph", help="draw the state machine's definition as SVG")
+    graph_parser.add_argument("--svg", type=Path, metavar="PATH", help="write it here (default: standard output)")
+    graph_parser.set_defaults(run=graph)
 
     cost_parser = commands.add_parser("cost", help="the monthly bill for a volume of orders, per service")
     cost_parser.add_argument("--orders-per-month", type=_count, required=True, metavar="N")

@@ -104,6 +104,8 @@ def emulated_stack(args: argparse.Namespace, console: Console) -> Iterator[Emula
 
 def local_serve(args: argparse.Namespace) -> int:
     """Deploy the synthesized stack into the emulator and serve it on 127.0.0.1 until Ctrl-C."""
+    from workflow.console import local_sources
+    from workflow.console.app import console_app
     from workflow.local.serve import LocalServer, serve_until_interrupted
 
     console = Console()
@@ -114,7 +116,8 @@ def local_serve(args: argparse.Namespace) -> int:
             except Stop as stop:
                 return stop.status
             try:
-                server = entered.enter_context(LocalServer(stack, args.port))
+                console_page = console_app(lambda: local_sources(stack))
+                server = entered.enter_context(LocalServer(stack, args.port, console_page))
             except OSError as error:  # the port is taken, or not ours to listen on
                 console.print(f"[red]Cannot listen on 127.0.0.1:{args.port}:[/] {error.strerror}")
                 return 1

@@ -154,7 +154,17 @@ def test_serve_prints_where_to_reach_it(served: Served) -> None:
     assert f"Console:    {served.endpoint}/console/" in served.banner
     with urllib.request.urlopen(f"{served.endpoint}/console/") as page:
         assert page.status == 200
-        assert "console page is not part of this build" in page.read().decode()
+        assert "<title>Order processor: executions</title>" in page.read().decode()
+
+
+def test_the_console_lists_what_the_served_stack_ran(served: Served) -> None:
+    """The console mounted on the served port reads the same stack the AWS clients reach."""
+    served.client("sqs").send_message(QueueUrl=served.queue_url, MessageBody=order("srv-console"))
+    wait_for_records(served, ["srv-console"])
+    with urllib.request.urlopen(f"{served.endpoint}/console/api/executions") as listing:
+        executions = {e["name"]: e for e in json.load(listing)["executions"]}
+    assert executions["srv-console"]["status"] == "SUCCEEDED"
+    assert executions["srv-console"]["outcome"] == "ACCEPTED"
 
 
 def test_a_users_boto3_program_sends_orders_and_reads_the_outcome(served: Served) -> None:

@@ -40,16 +40,6 @@ MIN_REST, MAX_REST = 0.01, 0.2
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def console_placeholder(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """What `/console/` serves until the console page is part of the project."""
-    page = (
-        b"<!doctype html><title>Orders console</title>"
-        b"<p>The console page is not part of this build. The stack answers AWS calls on this port.</p>"
-    )
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page)))])
-    return [page]
-
-
 class _QuietRequestHandler(MotoRequestHandler):
     """moto's request handler without a log line per request (errors are still logged)."""
 
@@ -60,10 +50,10 @@ class _QuietRequestHandler(MotoRequestHandler):
 class LocalServer:
     """Serves `stack` over HTTP and keeps Lambda's poller running, until closed.
 
-    `with LocalServer(stack, port) as server: ...`; port 0 picks a free one (`server.port`).
+    `with LocalServer(stack, port, console_app) as server: ...`; port 0 picks a free one (`server.port`).
     """
 
-    def __init__(self, stack: EmulatedStack, port: int, console: WSGIApp = console_placeholder) -> None:
+    def __init__(self, stack: EmulatedStack, port: int, console: WSGIApp) -> None:
         self.stack = stack
         self._app = DispatcherMiddleware(DomainDispatcherApplication(create_backend_app), {CONSOLE_PATH: console})
         self._requested_port = port
