@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from pydantic import BaseModel, ConfigDict, Field
 
 from order_validation.rules import AcceptedOrder, Rejection
+from order_validation.typed_json import attribute_value
 
 ACCEPTED = "ACCEPTED"
 REJECTED = "REJECTED"
@@ -25,8 +25,6 @@ MAX_STORED_BODY_BYTES = 64 * 1024
 # characters long" (Amazon SNS API Reference, Publish: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
 MAX_SUBJECT_CHARACTERS = 99
 _SHORTENED = "..."
-
-_serializer = TypeSerializer()
 
 
 class QueuedMessage(BaseModel):
@@ -136,6 +134,6 @@ def build_outcome(request: ValidationRequest, result: AcceptedOrder | Rejection,
     record["status"] = status
     return {
         "status": status,
-        "record": {name: _serializer.serialize(value) for name, value in record.items()},
+        "record": {name: attribute_value(value) for name, value in record.items()},
         "notification": {"subject": title, "message": json.dumps(summary, ensure_ascii=False, indent=2)},
     }
