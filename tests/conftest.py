@@ -14,7 +14,6 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "tests",
         "POWERTOOLS_METRICS_NAMESPACE": "OrderProcessor",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",

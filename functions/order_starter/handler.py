@@ -1,4 +1,8 @@
-"""Starter: one Step Functions execution per SQS message, named by the message's key."""
+"""Starter: one Step Functions execution per SQS message, named by the message's key.
+
+No tracing SDK: Lambda's active tracing records the invocation, and each execution joins its trace
+through StartExecution's `traceHeader` (see `trace_header`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -15,15 +19,27 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order_starter.keys import execution_input, order_key
 
 STATE_MACHINE_ARN = os.environ["ORDER_STATE_MACHINE_ARN"]
+# StartExecution's traceHeader: at most 256 characters (AWS Step Functions API Reference, StartExecution:
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+MAX_TRACE_HEADER = 256
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 stepfunctions = boto3.client("stepfunctions")
 
 
-@tracer.capture_method
+def trace_header() -> dict[str, str]:
+    """The invocation's X-Ray trace header as StartExecution's `traceHeader`, so that the execution (Step Functions
+    tracing) continues the trace Lambda's active tracing started. Lambda sets `_X_AMZN_TRACE_ID` for each invocation
+    ("Defined runtime environment variables": https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html);
+    a header StartExecution would refuse is left out rather than failing the start."""
+    header = os.environ.get("_X_AMZN_TRACE_ID", "")
+    if not header or len(header) > MAX_TRACE_HEADER:
+        return {}
+    return {"traceHeader": header}
+
+
 def start_order(record: SQSRecord) -> str:
     """Start the order's execution. A Standard workflow refuses a key that already has one
     (ExecutionAlreadyExists): a duplicate, already handled. An Express workflow never does: each
@@ -35,6 +51,7 @@ def start_order(record: SQSRecord) -> str:
             stateMachineArn=STATE_MACHINE_ARN,
             name=key,
             input=execution_input(key, record.message_id, record.body),
+            **trace_header(),
         )
     except stepfunctions.exceptions.ExecutionAlreadyExists:
         logger.info("Duplicate order: its key already has an execution")
@@ -46,7 +63,6 @@ def start_order(record: SQSRecord) -> str:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Only records whose execution could not be started go back to the queue (partial batch response).

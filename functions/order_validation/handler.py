@@ -1,11 +1,14 @@
-"""ValidateOrder: checks one order against the contract and shapes its outcome."""
+"""ValidateOrder: checks one order against the contract and shapes its outcome.
+
+No tracing SDK: Lambda's active tracing records the invocation, within the execution's trace.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,7 +16,6 @@ from order_validation.outcome import ValidationRequest, build_outcome, oversize_
 from order_validation.rules import AcceptedOrder, Rejection, validate_body
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -33,7 +35,6 @@ def _observe(result: AcceptedOrder | Rejection) -> None:
 
 
 @logger.inject_lambda_context(correlation_id_path="message.orderKey", clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ValidationRequest.model_validate(event)

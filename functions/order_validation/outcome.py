@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from order_contract.limits import FIRST_TASK_ROOM_BYTES, MAX_EXECUTION_INPUT_BYTES, STEP_FUNCTIONS_INPUT_LIMIT_BYTES
 from order_validation.rules import BODY_PATH, AcceptedOrder, Rejection
+from order_validation.typed_json import attribute_value
 
 ACCEPTED = "ACCEPTED"
 REJECTED = "REJECTED"
@@ -26,8 +26,6 @@ MAX_STORED_BODY_BYTES = 64 * 1024
 # characters long" (Amazon SNS API Reference, Publish: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
 MAX_SUBJECT_CHARACTERS = 99
 _SHORTENED = "..."
-
-_serializer = TypeSerializer()
 
 
 class QueuedMessage(BaseModel):
@@ -149,6 +147,6 @@ def build_outcome(request: ValidationRequest, result: AcceptedOrder | Rejection,
     record["status"] = status
     return {
         "status": status,
-        "record": {name: _serializer.serialize(value) for name, value in record.items()},
+        "record": {name: attribute_value(value) for name, value in record.items()},
         "notification": {"subject": title, "message": json.dumps(summary, ensure_ascii=False, indent=2)},
     }

@@ -275,3 +275,67 @@ def test_only_messages_that_could_not_be_started_are_reported(starter: ModuleTyp
         response = starter.lambda_handler(event, Context())
     assert response == {"batchItemFailures": [{"itemIdentifier": ids[1]}]}
     assert set(executions(machine_arn)) == {"ord-1", "ord-3"}
+
+
+# As Lambda sets it for an invocation under active tracing: the trace, the function's segment, sampled.
+TRACE_HEADER = "Root=1-6749a2b0-5f0c2d8e9a1b4c3d2e1f0a9b;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:0"
+
+
+def start_requests(starter: ModuleType) -> list[dict[str, Any]]:
+    """The body of each StartExecution request the starter's client sends, as it goes on the wire."""
+    sent: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(json.loads(params["body"]))
+
+    starter.stepfunctions.meta.events.register("before-call.sfn.StartExecution", record)
+    return sent
+
+
+def test_each_execution_joins_the_invocations_trace(
+    starter: ModuleType, machine_arn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One trace from the starter's invocation through the execution: Lambda sets `_X_AMZN_TRACE_ID` for each
+    invocation ("Defined runtime environment variables",
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), and StartExecution's `traceHeader`
+    passes it to the execution (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html)."""
+    sent = start_requests(starter)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE_HEADER)
+    event, _ = sqs_event(order("ord-1"), order("ord-2"))
+    assert starter.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert [request["traceHeader"] for request in sent] == [TRACE_HEADER, TRACE_HEADER]
+    # The next invocation has a trace of its own: the header is read for each, not once at init.
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE_HEADER.replace("Parent=53995c3f42cd8ad8", "Parent=0123456789abcdef"))
+    event, _ = sqs_event(order("ord-3"))
+    starter.lambda_handler(event, Context())
+    assert sent[-1]["traceHeader"].endswith("Parent=0123456789abcdef;Sampled=1;Lineage=a87bd80c:0")
+
+
+def test_a_trace_header_of_the_largest_length_start_execution_takes_is_passed(
+    starter: ModuleType, machine_arn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = start_requests(starter)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE_HEADER.ljust(256, "x"))
+    event, _ = sqs_event(order("ord-1"))
+    assert starter.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert sent[0]["traceHeader"] == TRACE_HEADER.ljust(256, "x")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "", TRACE_HEADER.ljust(257, "x")],
+)
+def test_a_trace_header_start_execution_would_refuse_is_left_out_and_the_order_still_starts(
+    starter: ModuleType, machine_arn: str, monkeypatch: pytest.MonkeyPatch, header: str | None
+) -> None:
+    """StartExecution's traceHeader takes at most 256 characters (API_StartExecution, above): an invocation without
+    one, or with one StartExecution would refuse, still starts its orders, untraced rather than failed."""
+    sent = start_requests(starter)
+    if header is None:
+        monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
+    else:
+        monkeypatch.setenv("_X_AMZN_TRACE_ID", header)
+    event, _ = sqs_event(order("ord-1"))
+    assert starter.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert "traceHeader" not in sent[0]
+    assert set(executions(machine_arn)) == {"ord-1"}

@@ -22,7 +22,8 @@ def powertools_layer(scope: Construct, layer_arn: str | None = None) -> lambda_.
     from the SSM parameter Powertools publishes, which exists only in the Regions Powertools publishes its
     layers to (Powertools for AWS Lambda (Python), "Installation", Lambda Layer: see the README, "Deploy").
 
-    The layer is built with Powertools' extras, so it also carries pydantic and the X-Ray SDK.
+    The layer is built with Powertools' extras, so it also carries pydantic (which ValidateOrder uses) and the
+    X-Ray SDK (which no handler imports: see `tracing=` below).
     """
     if layer_arn is None:
         parameter = config.POWERTOOLS_LAYER_PARAMETER.format(
@@ -84,6 +85,11 @@ class PythonFunction(Construct):
             timeout=Duration.seconds(timeout_seconds),
             memory_size=256,
             reserved_concurrent_executions=reserved_concurrency,
+            # Lambda records each invocation's segment itself, so the handlers import no tracing SDK (the X-Ray SDK
+            # was most of their cold start): "With Active tracing, Lambda automatically creates trace segments for
+            # function invocations and sends them to X-Ray" ("Visualize Lambda function invocations using AWS
+            # X-Ray": https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html). The starter passes the
+            # invocation's trace header on to each execution (StartExecution's traceHeader).
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             environment={

@@ -23,9 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-# X-Ray is not emulated: the tracer would only warn about a missing daemon.
-LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
-
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -198,7 +195,6 @@ class LambdaRuntime:
             "AWS_REGION": spec.region,
             "AWS_DEFAULT_REGION": spec.region,
             **spec.environment,
-            **LOCAL_ENVIRONMENT,
         }
         saved = {name: os.environ.get(name) for name in values}
         os.environ.update(values)
