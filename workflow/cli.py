@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -37,11 +40,29 @@ def show_stack(args: argparse.Namespace) -> int:
     return 0
 
 
-def local_run(args: argparse.Namespace) -> int:
-    """Deploy the synthesized stack into the emulator, run FILE's messages through it, report."""
-    import json
-    import tempfile
+class Mistake(Exception):
+    """A mistake in how a command was called, found before any work: one line, exit status 2."""
 
+
+def local_run(args: argparse.Namespace) -> int:
+    """Deploy the synthesized stack into the emulator, run FILE's messages through it, report.
+
+    Exit status (contract, section 4): 0 when every message ended ACCEPTED, REJECTED or as a duplicate;
+    1 when any ended FAILED, as a dead letter, refused (or the run itself could not go on); 2 for a mistake
+    in the call (argparse's own, a file that cannot be read or is not text, a report that cannot be
+    written); 130 when interrupted (Ctrl-C), with no report half-written."""
+    errors = Console(stderr=True)
+    try:
+        return _local_run(args)
+    except Mistake as mistake:
+        errors.print(f"orders local run: {mistake}", soft_wrap=True, markup=False, highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        errors.print("orders local run: interrupted; no report written.", markup=False, highlight=False)
+        return 130
+
+
+def _local_run(args: argparse.Namespace) -> int:
     from botocore.exceptions import ClientError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -49,8 +70,8 @@ def local_run(args: argparse.Namespace) -> int:
     from workflow.local.emulator import DeploymentFailed, EmulatedStack, synthesize_for_local
     from workflow.local.faults import EXPRESS_TWICE, parse_rates
     from workflow.local.patches.fidelity.access import ResourceCreationFailed
+    from workflow.local.run import NotText, build_report, process, read_file, recover, succeeded
     from workflow.local.run import Progress as RunProgress
-    from workflow.local.run import build_report, process, read_messages, recover
 
     console = Console(stderr=False)
     # Read here rather than as the option's default: only this command needs cdk.json.
@@ -58,12 +79,25 @@ def local_run(args: argparse.Namespace) -> int:
     try:
         rates = parse_rates(args.faults)
     except ValueError as error:
-        console.print(f"[red]{error}[/]")
-        return 2
+        raise Mistake(str(error)) from None
     if rates.get(EXPRESS_TWICE) and args.workflow_type != "EXPRESS":
-        console.print(f"[red]--faults: {EXPRESS_TWICE}=SHARE needs --workflow-type EXPRESS (Standard runs once)[/]")
-        return 2
-    bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
+        raise Mistake(f"--faults: {EXPRESS_TWICE}=SHARE needs --workflow-type EXPRESS (Standard runs once)")
+    # Checked before minutes of work, not after.
+    if args.report:
+        _check_writable(args.report)
+    name = "standard input" if args.file == "-" else args.file
+    try:
+        messages = read_file(_read_input(args.file), duplicates=args.duplicates)
+    except NotText as error:
+        raise Mistake(f"{name} is not UTF-8 text: {error}") from None
+    if not messages:
+        console.print(
+            f"{name} holds no messages (it is empty or only blank lines): nothing to run.",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+        return 0
     with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir, contextlib.ExitStack() as entered:
         with console.status("Synthesizing the stack (cdk-nag included)..."):
             assembly = synthesize_for_local(
@@ -78,14 +112,14 @@ def local_run(args: argparse.Namespace) -> int:
         stack.faults.configure(rates, args.seed)
         console.print(
             f"Deployed {config.STACK_NAME} ({args.workflow_type} workflow) into the emulator; "
-            f"sending {len(bodies)} messages."
+            f"sending {len(messages)} messages."
         )
         # On AWS these fail silently, in each alarm's history only: say so before anything else.
         for failure in stack.alarm_action_failures:
             console.print(f"[bold red]Alarm action denied:[/] {failure}", soft_wrap=True)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as bar:
-            delivered = bar.add_task("Messages started", total=len(bodies))
+            delivered = bar.add_task("Messages started", total=len(messages))
             finished = bar.add_task("Executions finished", total=None)
 
             def on_progress(p: RunProgress) -> None:
@@ -93,12 +127,12 @@ def local_run(args: argparse.Namespace) -> int:
                 bar.update(finished, completed=p.finished, total=p.executions or None)
 
             try:
-                processed = process(stack, bodies, on_progress)
+                processed = process(stack, messages, on_progress)
             except ClientError as error:  # Lambda's poller itself refused (an access denied reading the queue)
                 console.print(f"[red]The run stopped:[/] {error}", soft_wrap=True)
                 return 1
         recovery = recover(stack) if args.recover else None
-        report = build_report(stack, messages=len(bodies), seconds=processed.seconds, refused=processed.refused)
+        report = build_report(stack, seconds=processed.seconds)
         denied = sorted(stack.access.denied.items())
     for (caller, operation, resource, code), count in denied:
         console.print(f"[red]Access denied {count}x:[/] {code} on {operation} {resource} for {caller}", soft_wrap=True)
@@ -110,16 +144,66 @@ def local_run(args: argparse.Namespace) -> int:
         )
     show(report, console, history=args.history)
     if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        try:
+            _write_atomically(args.report, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        except OSError as error:
+            console.print(f"[red]The report could not be written to {args.report}:[/] {error.strerror}")
+            return 1
         console.print(f"Report written to {args.report}")
-    # A message the queue refused has no outcome: the run is not a success (contract, section 4).
-    return 1 if report["refused"] else 0
+    # A message FAILED, dead-lettered or refused has no outcome a customer was told: not a success.
+    return 0 if succeeded(report) else 1
+
+
+def _read_input(file: str) -> bytes:
+    """FILE's bytes, or standard input's for `-`; a file that cannot be read is a Mistake."""
+    if file == "-":
+        return sys.stdin.buffer.read()
+    path = Path(file)
+    if path.is_dir():
+        raise Mistake(f"{file} is a directory, not a file of messages")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise Mistake(f"{file}: no such file") from None
+    except OSError as error:
+        raise Mistake(f"{file} cannot be read: {error.strerror or error}") from None
+
+
+def _check_writable(path: Path) -> None:
+    """Whether the report could be written at `path` (its directory made if missing), found by trying: a
+    file opened for appending (nothing written), or a temporary file made and removed where it would go."""
+    if path.is_dir():
+        raise Mistake(f"--report {path} is a directory; name a file")
+    ancestor = path.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise Mistake(f"--report {path} cannot be written: {ancestor} is not a directory")
+    try:
+        if path.exists():
+            path.open("ab").close()
+        else:
+            tempfile.TemporaryFile(dir=ancestor).close()
+    except OSError as error:
+        where = path if path.exists() else ancestor
+        raise Mistake(f"--report {path} cannot be written: {where} is not writable ({error.strerror})") from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all: into a temporary file beside it, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def cost(args: argparse.Namespace) -> int:
     """The monthly bill for a volume of orders (workflow.cost.model), as a table or as JSON."""
-    import json
 
     from workflow.cost.model import ASSUMPTIONS, bill, dollars, free_volume, regions
     from workflow.cost.usage import MEASURE_COMMAND, load_measured
@@ -261,7 +345,9 @@ def parser() -> argparse.ArgumentParser:
     local = commands.add_parser("local", help="run the whole system on emulated AWS, in this process")
     local_commands = local.add_subparsers(dest="local_command", required=True)
     local_run_parser = local_commands.add_parser("run", help="send each line of FILE as one message and report")
-    local_run_parser.add_argument("file", type=Path, help="one message body per line (blank lines are skipped)")
+    local_run_parser.add_argument(
+        "file", help="one message body per line, UTF-8 (blank lines are skipped); - for standard input"
+    )
     local_run_parser.add_argument("--report", type=Path, help="also write the JSON report here")
     local_run_parser.add_argument("--history", action="store_true", help="show each execution's events")
     local_run_parser.add_argument(
@@ -281,7 +367,9 @@ def parser() -> argparse.ArgumentParser:
     local_run_parser.add_argument(
         "--profile", choices=tuple(PROFILES), default="production", help="the deployment profile to run"
     )
-    local_run_parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
+    local_run_parser.add_argument(
+        "--seed", type=int, default=0, help="seed for the faults: the same seed, file and flags fail the same calls"
+    )
     local_run_parser.add_argument(
         "--workflow-type",
         type=str.upper,

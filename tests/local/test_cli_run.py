@@ -19,7 +19,7 @@ def test_a_refused_line_makes_the_run_exit_1_after_the_others_are_processed(
     assert main(["local", "run", str(orders), "--time-scale", "0.0001"]) == 1
 
     out = capsys.readouterr().out
-    assert "Message 2 refused by the queue:" in out
+    assert "│ 2 " in out and "REFUSED" in out  # line 2 of the file, on its own row
     assert "InvalidMessageContents" in out
     assert "ord-cli" in out  # the other line was processed (and rejected: it is not a whole order)
 

@@ -48,6 +48,7 @@ def test_every_kind_of_message_reaches_its_outcome(stack_of_each_type: EmulatedS
         "total": "40.10",
         "currency": "BRL",
         "messageId": "",
+        "lines": [1, 4],  # the order's line, and its duplicate
     }
     assert records["ord-2"]["status"] == "REJECTED"
     assert records["ord-2"]["reasons"] == [
@@ -84,7 +85,10 @@ def test_every_kind_of_message_reaches_its_outcome(stack_of_each_type: EmulatedS
         "failed": 0,
         "deadLetters": 0,
         "refused": 0,
+        "unaccounted": 0,
+        "records": 6,
         "notifications": 6,
+        "executions": len(report["executions"]),
         "duplicates": 1,
         "faultsInjected": 0,
         "retries": 0,
@@ -198,7 +202,7 @@ def test_a_body_the_queue_refuses_is_reported_and_the_others_go_on(stack: Emulat
     contract section 4: reported as refused, with the reason, and the run goes on with the others."""
     report = run(stack, [order("ord-before"), '{"orderId": "ord-control", "note": "\x01"}', order("ord-after")])
 
-    assert [(r["message"], r["code"]) for r in report["refused"]] == [(2, "InvalidMessageContents")]
+    assert [(r["lines"], r["code"]) for r in report["refused"]] == [([2], "InvalidMessageContents")]
     assert "#x1" in report["refused"][0]["reason"]
     assert sorted(by_key(report["records"])) == ["ord-after", "ord-before"]
     assert report["summary"] | {"seconds": 0} == report["summary"] | {

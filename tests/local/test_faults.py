@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -55,7 +56,8 @@ def test_the_same_seed_injects_the_same_faults() -> None:
     def decisions(seed: int) -> list[bool]:
         injector = FaultInjector({"sns": 0.5}, seed)
         hook = injector._hook("sns")
-        return [hook(model=None) is not None for _ in range(50)]
+        publish = SimpleNamespace(name="Publish")
+        return [hook(model=publish, context={}) is not None for _ in range(50)]
 
     assert decisions(7) == decisions(7)
     assert decisions(7) != decisions(8)
@@ -103,7 +105,7 @@ def test_soak_every_order_ends_once_under_faults_and_duplicates(stack_of_each_ty
     stack.faults.configure(SOAK_FAULTS | AT_LEAST_ONCE[stack.workflow_type], seed=20261129)
 
     seconds = process(stack, bodies).seconds
-    during = build_report(stack, messages=len(bodies), seconds=seconds)
+    during = build_report(stack, seconds=seconds)
     records, notified, dead = outcome_by_key(during)
 
     assert during["summary"]["faultsInjected"] > orders / 3
@@ -125,7 +127,7 @@ def test_soak_every_order_ends_once_under_faults_and_duplicates(stack_of_each_ty
 
     failed = {key for key, status in records.items() if status == "FAILED"}
     recovery = the_way_back(stack, failed, {f"soak-{i:04d}": order(i) for i in range(orders)})
-    after = build_report(stack, messages=len(bodies), seconds=seconds)
+    after = build_report(stack, seconds=seconds)
     records, notified, dead = outcome_by_key(after)
 
     assert recovery["deadLettersRedriven"] == len(during["deadLetters"])
@@ -143,7 +145,7 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type
     # topics stay healthy, so every failure can be recorded.
     stack.faults.configure({"sfn": 0.75, "lambda": 0.9}, seed=5)
     seconds = process(stack, [order(i) for i in range(30)]).seconds
-    during = build_report(stack, messages=30, seconds=seconds)
+    during = build_report(stack, seconds=seconds)
     records, notified, dead = outcome_by_key(during)
     failed = {key for key, status in records.items() if status == "FAILED"}
     assert dead and failed
@@ -153,7 +155,7 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type
     assert all(e["error"] == "OrderFailed" and e["states"][-1] == "OrderFailed" for e in failed_executions)
 
     recovery = the_way_back(stack, failed, {f"soak-{i:04d}": order(i) for i in range(30)})
-    after = build_report(stack, messages=30, seconds=seconds)
+    after = build_report(stack, seconds=seconds)
     records, notified, dead = outcome_by_key(after)
     assert recovery["deadLettersRedriven"] == len(during["deadLetters"])
     assert records == dict.fromkeys(keys, "ACCEPTED")
