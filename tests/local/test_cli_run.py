@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,48 @@ def test_a_stack_the_emulator_cannot_deploy_is_one_line_and_exit_1(
     out = capsys.readouterr().out
     assert "The synthesized stack could not be deployed: the emulated stack ended CREATE_FAILED" in out
     assert "Traceback" not in out
+
+
+ORDER = (
+    '{"orderId": "%s", "customer": {"id": "c-1", "email": "ana@example.com"}, '
+    '"items": [{"sku": "BOOK-001", "quantity": 2, "unitPrice": "19.90"}], "currency": "BRL"}'
+)
+
+
+def test_dash_reads_the_messages_from_standard_input_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = (ORDER % "ord-stdin" + "\n" + ORDER % "ord-stdin" + "\r\n").encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    monkeypatch.setenv("COLUMNS", "200")  # the table's rows unwrapped
+    report = tmp_path / "report.json"
+
+    assert main(["local", "run", "-", "--time-scale", "0.0001", "--report", str(report)]) == 0
+
+    written = json.loads(report.read_text())
+    assert [(m["line"], m["orderId"], m["outcome"]) for m in written["messages"]] == [
+        (1, "ord-stdin", "ACCEPTED"),
+        (2, "ord-stdin", "duplicate"),
+    ]
+    assert [(r["orderId"], r["lines"]) for r in written["records"]] == [("ord-stdin", [1, 2])]
+    assert "│ 1, 2 (duplicate) │ ord-stdin " in capsys.readouterr().out
+
+
+def test_a_failed_order_exits_1_and_moto_internals_never_reach_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The validator's invoke fails every attempt: the order is FAILED, the command exits 1, and what the
+    terminal shows is the table, not the interpreter's log of the failure (kilobytes per execution). Python
+    prints a record that reaches no handler on standard error; here pytest's own handler would catch it, so
+    the test asserts that no record of moto's leaves its logger (`caplog` sees every one that does)."""
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text(ORDER % "ord-fails" + "\n", encoding="utf-8")
+
+    assert main(["local", "run", str(orders), "--time-scale", "0.0001", "--faults", "lambda=1"]) == 1
+
+    captured = capsys.readouterr()
+    assert "FAILED" in captured.out
+    assert "1 failed" in captured.out
+    assert captured.err == ""
+    assert "FailureEventException" not in captured.out
+    assert [record.name for record in caplog.records if record.name.startswith("moto")] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,7 +12,17 @@ import pytest
 
 from workflow.local.emulator import EmulatedStack
 from workflow.local.faults import FaultInjector, parse_rates
-from workflow.local.run import build_report, process, read_messages, recover
+from workflow.local.run import (
+    DEAD_LETTER,
+    DUPLICATE,
+    FAILED,
+    build_report,
+    process,
+    read_file,
+    read_messages,
+    recover,
+    run,
+)
 from workflow.operations import EXPRESS_NOT_RETRIED
 
 # An Express soak runs every delivery of an order to SaveOrder (Standard refuses the second one at
@@ -139,10 +150,9 @@ def test_soak_every_order_ends_once_under_faults_and_duplicates(stack_of_each_ty
 def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type: EmulatedStack) -> None:
     stack = stack_of_each_type
     keys = {f"soak-{i:04d}" for i in range(30)}
-    # Which call draws which fault depends on thread timing, so the shares are set high enough that
-    # both kinds of trouble are all but certain: StartExecution failing 5 receives in a row (~24% of
-    # messages) and ValidateOrder's invoke failing all 5 attempts (~59% of executions). The table and
-    # topics stay healthy, so every failure can be recorded.
+    # The shares are set high enough that both kinds of trouble are all but certain for any seed:
+    # StartExecution failing 5 receives in a row (~24% of messages) and ValidateOrder's invoke failing all
+    # 5 attempts (~59% of executions). The table and topics stay healthy, so every failure can be recorded.
     stack.faults.configure({"sfn": 0.75, "lambda": 0.9}, seed=5)
     seconds = process(stack, [order(i) for i in range(30)]).seconds
     during = build_report(stack, seconds=seconds)
@@ -170,3 +180,22 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type
         # The orders' messages, sent again, started executions of the same names that succeeded.
         again = [e for e in after["executions"] if e["name"] in failed and e["status"] == "SUCCEEDED"]
         assert sorted(e["name"] for e in again) == sorted(failed)
+
+
+def test_the_same_seed_gives_the_same_outcome_for_every_line(assembly: Path) -> None:
+    """`--seed` (README): the same file, seed and shares give the same faults and outcomes, run after run."""
+    data = "\n".join(order(i % 20) for i in range(40)).encode()
+    # High enough that some orders fail every retry and some starts fail every receive.
+    shares = {"dynamodb": 0.4, "sns": 0.4, "lambda": 0.6, "sfn": 0.6}
+
+    def once() -> tuple[list[tuple[int, str | None, str]], dict[str, int]]:
+        with EmulatedStack(assembly, time_scale=0.0001) as stack:
+            stack.faults.configure(shares, seed=7)
+            report = run(stack, read_file(data))
+        return [(m["line"], m["orderId"], m["outcome"]) for m in report["messages"]], report["faults"]
+
+    first = once()
+    seen = {outcome for _, _, outcome in first[0]}
+    assert seen >= {"ACCEPTED", DUPLICATE} and seen & {FAILED, DEAD_LETTER}, seen
+    assert once() == first
+    assert once() == first
