@@ -69,21 +69,30 @@ def test_dash_reads_the_messages_from_standard_input_and_exits_0(
     assert "│ 1, 2 (duplicate) │ ord-stdin " in capsys.readouterr().out
 
 
-def test_a_failed_order_exits_1_and_moto_internals_never_reach_the_terminal(
+def test_an_order_whose_only_trace_is_a_failed_execution_is_failed_exits_1_and_moto_stays_quiet(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The validator's invoke fails every attempt: the order is FAILED, the command exits 1, and what the
-    terminal shows is the table, not the interpreter's log of the failure (kilobytes per execution). Python
-    prints a record that reaches no handler on standard error; here pytest's own handler would catch it, so
-    the test asserts that no record of moto's leaves its logger (`caplog` sees every one that does)."""
+    """Every write to the table fails: the order has no record, only its failed execution. It is FAILED
+    (not a "duplicate" found by subtracting records from messages), on the line it came from, and the
+    command exits 1. What the terminal shows is the table, not the interpreter's log of the failure
+    (kilobytes per execution): Python prints a record that reaches no handler on standard error; here
+    pytest's own handler would catch it, so the test asserts that no record of moto's leaves its logger
+    (`caplog` sees every one that does)."""
     orders = tmp_path / "orders.jsonl"
-    orders.write_text(ORDER % "ord-fails" + "\n", encoding="utf-8")
+    orders.write_text("\n" + ORDER % "ord-fails" + "\n", encoding="utf-8")
+    report = tmp_path / "report.json"
 
-    assert main(["local", "run", str(orders), "--time-scale", "0.0001", "--faults", "lambda=1"]) == 1
+    code = main(
+        ["local", "run", str(orders), "--time-scale", "0.0001", "--faults", "dynamodb=1", "--report", str(report)]
+    )
 
+    assert code == 1
+    written = json.loads(report.read_text())
+    assert written["records"] == []
+    assert [(m["line"], m["orderId"], m["outcome"]) for m in written["messages"]] == [(2, "ord-fails", "FAILED")]
+    assert [(f["orderId"], f["lines"]) for f in written["unrecordedFailures"]] == [("ord-fails", [2])]
+    assert written["summary"]["failed"] == 1 and written["summary"]["duplicates"] == 0
     captured = capsys.readouterr()
-    assert "FAILED" in captured.out
-    assert "1 failed" in captured.out
+    assert "ord-fails" in captured.out and "FAILED" in captured.out
     assert captured.err == ""
-    assert "FailureEventException" not in captured.out
     assert [record.name for record in caplog.records if record.name.startswith("moto")] == []
