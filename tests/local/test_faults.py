@@ -171,7 +171,11 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type
     assert records == dict.fromkeys(keys, "ACCEPTED")
     assert notified == Counter(keys)
     assert after["deadLetters"] == []
+    assert after["summary"]["unaccounted"] == 0
     if stack.workflow_type == "STANDARD":
+        # Each line's own message reached ACCEPTED: a dead letter sent back, under its new message id; a
+        # FAILED order, through its retry (same input, same message).
+        assert [(m["line"], m["outcome"]) for m in after["messages"]] == [(n, "ACCEPTED") for n in range(1, 31)]
         assert sorted(e["name"] for e in after["executions"] if "-retry-" in e["name"]) == sorted(
             f"{key}-retry-1" for key in failed
         )
