@@ -76,8 +76,8 @@ def test_an_order_whose_only_trace_is_a_failed_execution_is_failed_exits_1_and_m
     (not a "duplicate" found by subtracting records from messages), on the line it came from, and the
     command exits 1. What the terminal shows is the table, not the interpreter's log of the failure
     (kilobytes per execution): Python prints a record that reaches no handler on standard error; here
-    pytest's own handler would catch it, so the test asserts that no record of moto's leaves its logger
-    (`caplog` sees every one that does)."""
+    pytest's own handler would catch it, so the test asserts that moto makes no record (`caplog` sees
+    every one made)."""
     orders = tmp_path / "orders.jsonl"
     orders.write_text("\n" + ORDER % "ord-fails" + "\n", encoding="utf-8")
     report = tmp_path / "report.json"

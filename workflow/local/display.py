@@ -92,7 +92,7 @@ def summary_line(report: dict[str, Any]) -> str:
     if s["faultsInjected"]:
         line += f"\n{s['faultsInjected']} faults injected, {s['retries']} task retries."
     if s["refused"]:
-        line += f"\n[red]{s['refused']} refused by the queue[/] (they were never sent: see above)."
+        line += f"\n[red]{s['refused']} lines refused[/] (never sent: each is in the table with the reason)."
     if s["unaccounted"]:
         line += f"\n[red]{s['unaccounted']} messages with no outcome the services show[/] (the run gave up waiting)."
     return line

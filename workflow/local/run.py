@@ -572,7 +572,7 @@ def _last_failed_execution(report_executions: list[dict[str, Any]]) -> dict[str,
 
 def succeeded(report: dict[str, Any]) -> bool:
     """Whether every message ended ACCEPTED, REJECTED or as a duplicate (exit status 0, contract section 4)."""
-    return not any(report["summary"][name] for name in ("failed", "deadLetters", "refused", "unaccounted"))
+    return not any(m["outcome"] in NOT_A_SUCCESS for m in report["messages"])
 
 
 def retries(execution: dict[str, Any]) -> int:

@@ -6,7 +6,7 @@ the interpreter's own log stays out of the terminal.
 moto's interpreter logs every failure an execution meets at ERROR, with the repr of the whole state
 (its definition's objects, kilobytes each), and Python prints such a record on standard error when no
 logging is configured. On AWS a failure is read in the execution's history (which the report reads),
-never in the service's own logs: the interpreter's logger keeps its records to itself.
+never in the service's own logs: the interpreter's loggers make no records.
 """
 
 from __future__ import annotations
@@ -40,9 +40,7 @@ INTERPRETER_LOGGER = "moto.stepfunctions.parser"
 
 
 def install() -> None:
-    interpreter_log = logging.getLogger(INTERPRETER_LOGGER)
-    # A handler of its own (else Python's last-resort handler prints it) that drops every record.
-    interpreter_log.addHandler(logging.NullHandler())
-    interpreter_log.propagate = False
+    # Above every level: the interpreter's loggers (its children, which set none) make no record at all.
+    logging.getLogger(INTERPRETER_LOGGER).setLevel(logging.CRITICAL + 1)
     retrier_decl.time = types.SimpleNamespace(sleep=_scaled_sleep)
     WaitFunction._wait_interval = _scaled_wait_interval
