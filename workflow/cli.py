@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -37,31 +40,66 @@ def show_stack(args: argparse.Namespace) -> int:
 
 
 def local_run(args: argparse.Namespace) -> int:
-    """Deploy the synthesized stack into the emulator, run FILE's messages through it, report."""
-    import json
+    """Deploy the synthesized stack into the emulator, run FILE's messages through it, report.
 
+    Exit status (contract, section 4): 0 when every message ended ACCEPTED, REJECTED or as a duplicate;
+    1 when any ended FAILED, as a dead letter, refused (or the run itself could not go on); 2 for a mistake
+    in the call (argparse's own, a file that cannot be read or is not text, a report that cannot be
+    written); 130 when interrupted (Ctrl-C), with no report half-written."""
+    errors = Console(stderr=True)
+    try:
+        return _local_run(args)
+    except operator.Mistake as mistake:
+        errors.print(f"orders local run: {mistake}", soft_wrap=True, markup=False, highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        errors.print("orders local run: interrupted; no report written.", markup=False, highlight=False)
+        return 130
+
+
+def _local_run(args: argparse.Namespace) -> int:
     from botocore.exceptions import ClientError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from workflow.console import write_console_page
     from workflow.local.display import show
     from workflow.local.run import Progress as RunProgress
-    from workflow.local.run import build_report, process, read_messages, recover
+    from workflow.local.run import build_report, process, recover, succeeded
+    from workflow.messages import NotText, Unreadable, read_file, read_input
 
     console = Console(stderr=False)
-    bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
+    rates = operator.fault_rates(args)
+    # Checked before minutes of work, not after.
+    for option, path in (("--report", args.report), ("--html", args.html)):
+        if path:
+            _check_writable(option, path)
+    name = "standard input" if args.file == "-" else args.file
+    try:
+        messages = read_file(read_input(args.file), duplicates=args.duplicates)
+    except Unreadable as error:
+        raise operator.Mistake(str(error)) from None
+    except NotText as error:
+        raise operator.Mistake(f"{name} is not UTF-8 text: {error}") from None
+    if not messages:
+        console.print(
+            f"{name} holds no messages (it is empty or only blank lines): nothing to run.",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+        return 0
     with contextlib.ExitStack() as entered:
         try:
-            stack = entered.enter_context(operator.emulated_stack(args, console))
+            stack = entered.enter_context(operator.emulated_stack(args, console, rates))
         except operator.Stop as stop:
             return stop.status
         console.print(
             f"Deployed {config.STACK_NAME} ({args.workflow_type} workflow) into the emulator; "
-            f"sending {len(bodies)} messages."
+            f"sending {len(messages)} messages."
         )
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as bar:
-            delivered = bar.add_task("Messages started", total=len(bodies))
+            delivered = bar.add_task("Messages started", total=len(messages))
             finished = bar.add_task("Executions finished", total=None)
 
             def on_progress(p: RunProgress) -> None:
@@ -69,12 +107,12 @@ def local_run(args: argparse.Namespace) -> int:
                 bar.update(finished, completed=p.finished, total=p.executions or None)
 
             try:
-                processed = process(stack, bodies, on_progress)
+                processed = process(stack, messages, on_progress)
             except ClientError as error:  # Lambda's poller itself refused (an access denied reading the queue)
                 console.print(f"[red]The run stopped:[/] {error}", soft_wrap=True)
                 return 1
         recovery = recover(stack) if args.recover else None
-        report = build_report(stack, messages=len(bodies), seconds=processed.seconds, refused=processed.refused)
+        report = build_report(stack, seconds=processed.seconds)
         if args.html:  # the console page: read from the services while the emulated stack still runs
             write_console_page(stack, args.html)
         denied = sorted(stack.access.denied.items())
@@ -88,13 +126,51 @@ def local_run(args: argparse.Namespace) -> int:
         )
     show(report, console, history=args.history)
     if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        try:
+            _write_atomically(args.report, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        except OSError as error:
+            console.print(f"[red]The report could not be written to {args.report}:[/] {error.strerror}")
+            return 1
         console.print(f"Report written to {args.report}")
     if args.html:
         console.print(f"Console page written to {args.html}: open it in a browser", soft_wrap=True)
-    # A message the queue refused has no outcome: the run is not a success (contract, section 4).
-    return 1 if report["refused"] else 0
+    # A message FAILED, dead-lettered or refused has no outcome a customer was told: not a success.
+    return 0 if succeeded(report) else 1
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """Whether the report could be written at `path` (its directory made if missing), found by trying: a
+    file opened for appending (nothing written), or a temporary file made and removed where it would go."""
+    if path.is_dir():
+        raise operator.Mistake(f"{option} {path} is a directory; name a file")
+    ancestor = path.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise operator.Mistake(f"{option} {path} cannot be written: {ancestor} is not a directory")
+    try:
+        if path.exists():
+            path.open("ab").close()
+        else:
+            tempfile.TemporaryFile(dir=ancestor).close()
+    except OSError as error:
+        where = path if path.exists() else ancestor
+        raise operator.Mistake(
+            f"{option} {path} cannot be written: {where} is not writable ({error.strerror})"
+        ) from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all: into a temporary file beside it, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def graph(args: argparse.Namespace) -> int:
@@ -118,7 +194,6 @@ def graph(args: argparse.Namespace) -> int:
 
 def cost(args: argparse.Namespace) -> int:
     """The monthly bill for a volume of orders (workflow.cost.model), as a table or as JSON."""
-    import json
 
     from workflow.cost.model import (
         ASSUMPTIONS,
@@ -243,7 +318,9 @@ def parser() -> argparse.ArgumentParser:
     local = commands.add_parser("local", help="run the whole system on emulated AWS, in this process")
     local_commands = local.add_subparsers(dest="local_command", required=True)
     local_run_parser = local_commands.add_parser("run", help="send each line of FILE as one message and report")
-    local_run_parser.add_argument("file", type=Path, help="one message body per line (blank lines are skipped)")
+    local_run_parser.add_argument(
+        "file", help="one message body per line, UTF-8 (blank lines are skipped); - for standard input"
+    )
     local_run_parser.add_argument("--report", type=Path, help="also write the JSON report here")
     local_run_parser.add_argument("--history", action="store_true", help="show each execution's events")
     local_run_parser.add_argument(
@@ -325,7 +402,9 @@ def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile", choices=tuple(PROFILES), default="production", help="the deployment profile to run"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for the faults (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed for the faults: the same seed, file and flags fail the same calls"
+    )
     parser.add_argument(
         "--workflow-type",
         type=str.upper,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from workflow import config
-from workflow.aws import AwsCommandError, DeployedStack, aws_command, stack_of
+from workflow.aws import USAGE_STATUS, AwsCommandError, DeployedStack, aws_command, stack_of
 from workflow.operations import StackResources, is_express_execution
 
 if TYPE_CHECKING:
@@ -63,27 +62,36 @@ class Stop(Exception):
         self.status = status
 
 
-@contextlib.contextmanager
-def emulated_stack(args: argparse.Namespace, console: Console) -> Iterator[EmulatedStack]:
-    """The stack synthesized and deployed into the emulator as `local run` and `local serve` flags say
-    (--workflow-type, --profile, --time-scale, --faults, --seed). Raises Stop: 2 for a usage error, 1 for a
-    stack that cannot be deployed."""
-    import tempfile
+class Mistake(Exception):
+    """A mistake in how a command was called, found before any work: one line, exit status 2."""
 
-    from workflow.local.emulator import DeploymentFailed, EmulatedStack, synthesize_for_local
+
+def fault_rates(args: argparse.Namespace) -> dict[str, float]:
+    """`--faults` read and checked against `--workflow-type` (filled in from cdk.json when not given), before
+    any work; raises Mistake."""
     from workflow.local.faults import EXPRESS_TWICE, parse_rates
-    from workflow.local.patches.fidelity.access import ResourceCreationFailed
 
     # Read here rather than as the option's default: only these commands need cdk.json.
     args.workflow_type = args.workflow_type or config.configured(config.CONTEXT_WORKFLOW_TYPE).upper() or "STANDARD"
     try:
         rates = parse_rates(args.faults)
     except ValueError as error:
-        console.print(f"[red]{error}[/]")
-        raise Stop(2) from None
+        raise Mistake(str(error)) from None
     if rates.get(EXPRESS_TWICE) and args.workflow_type != "EXPRESS":
-        console.print(f"[red]--faults: {EXPRESS_TWICE}=SHARE needs --workflow-type EXPRESS (Standard runs once)[/]")
-        raise Stop(2)
+        raise Mistake(f"--faults: {EXPRESS_TWICE}=SHARE needs --workflow-type EXPRESS (Standard runs once)")
+    return rates
+
+
+@contextlib.contextmanager
+def emulated_stack(args: argparse.Namespace, console: Console, rates: dict[str, float]) -> Iterator[EmulatedStack]:
+    """The stack synthesized and deployed into the emulator as `local run` and `local serve` flags say
+    (--workflow-type, --profile, --time-scale, --seed; `rates` from `fault_rates`). Raises Stop(1) for a
+    stack that cannot be deployed."""
+    import tempfile
+
+    from workflow.local.emulator import DeploymentFailed, EmulatedStack, synthesize_for_local
+    from workflow.local.patches.fidelity.access import ResourceCreationFailed
+
     with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir, contextlib.ExitStack() as entered:
         with console.status("Synthesizing the stack (cdk-nag included)..."):
             assembly = synthesize_for_local(
@@ -110,9 +118,14 @@ def local_serve(args: argparse.Namespace) -> int:
 
     console = Console()
     try:
+        rates = fault_rates(args)
+    except Mistake as mistake:
+        Console(stderr=True).print(f"orders local serve: {mistake}", soft_wrap=True, markup=False, highlight=False)
+        return 2
+    try:
         with contextlib.ExitStack() as entered:
             try:
-                stack = entered.enter_context(emulated_stack(args, console))
+                stack = entered.enter_context(emulated_stack(args, console, rates))
             except Stop as stop:
                 return stop.status
             try:
@@ -148,54 +161,30 @@ def _show_served(console: Console, server: Any, args: argparse.Namespace) -> Non
 # --- orders submit ----------------------------------------------------------------------------
 
 
-def numbered_lines(data: bytes) -> list[tuple[int, str]]:
-    """Each non-blank line with its 1-based number. A line ends at a line feed only (a carriage return just
-    before it is dropped): U+2028, U+2029, U+0085, vertical tab and form feed stay in the line (contract,
-    section 4)."""
-    lines = data.decode("utf-8", "surrogateescape").split("\n")
-    return [(number, line.removesuffix("\r")) for number, line in enumerate(lines, 1) if line.strip()]
-
-
 @operator_command
 def submit(args: argparse.Namespace, target: DeployedStack, console: Console) -> int:
     """Send each line of FILE (or standard input) as one message to the order queue; report each line."""
-    from workflow.local.run import send_batches
+    from workflow.messages import NotText, Unreadable, read_file, read_input, send_lines
 
-    data = sys.stdin.buffer.read() if str(args.file) == "-" else _read(args.file)
-    lines = numbered_lines(data)
-    sqs = target.client("sqs")
-    refused = 0
-    batches = send_batches([body for _, body in lines])
-    position = 0
-    for batch in batches:
-        numbers = [number for number, _ in lines[position : position + len(batch)]]
-        position += len(batch)
-        response = sqs.send_message_batch(
-            QueueUrl=target.resources.queue_url,
-            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
-        )
-        for entry in response.get("Successful", []):
-            console.print(f"line {numbers[int(entry['Id'])]}: sent, message id {entry['MessageId']}", highlight=False)
-        for entry in response.get("Failed", []):
-            refused += 1
-            console.print(
-                f"[red]line {numbers[int(entry['Id'])]}: refused by the queue:[/] "
-                f"{entry['Code']}: {escape(entry.get('Message', ''))}",
-                soft_wrap=True,
-                highlight=False,
-            )
-    console.print(
-        f"{len(lines) - refused} messages sent to {target.description}, {refused} refused. The key of each is its "
-        "orderId when valid, otherwise msg-<message id>: `orders status KEY`."
-    )
-    return 1 if refused else 0
-
-
-def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
-    except OSError as error:
-        raise AwsCommandError(f"Cannot read {path}: {error.strerror}") from None
+        messages = read_file(read_input(str(args.file)))
+    except (Unreadable, NotText) as error:
+        raise AwsCommandError(str(error), USAGE_STATUS) from None
+    sent = send_lines(target.client("sqs"), target.resources.queue_url, messages)
+    for message, message_id in zip(messages, sent.ids, strict=True):
+        if message_id is not None:
+            console.print(f"line {message.line}: sent, message id {message_id}", highlight=False)
+    for refused in sent.refused:
+        console.print(
+            f"[red]line {refused['lines'][0]}: refused by the queue:[/] {refused['code']}: {escape(refused['reason'])}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    console.print(
+        f"{len(messages) - len(sent.refused)} messages sent to {target.description}, {len(sent.refused)} refused. "
+        "The key of each is its orderId when valid, otherwise msg-<message id>: `orders status KEY`."
+    )
+    return 1 if sent.refused else 0
 
 
 # --- orders status ----------------------------------------------------------------------------

@@ -42,13 +42,18 @@ def test_every_kind_of_message_reaches_its_outcome(stack_of_each_type: EmulatedS
         r["orderId"] for r in report["records"] if r["orderId"].startswith("msg-")
     }
     assert len(records) == 6  # the second ord-1 is a duplicate: no record of its own
-    assert records["ord-1"] | {"messageId": ""} == {
+    assert records["ord-1"] | {"messageId": "", "executionArn": ""} == {
         "orderId": "ord-1",
         "status": "ACCEPTED",
         "total": "40.10",
         "currency": "BRL",
         "messageId": "",
+        "executionArn": "",
+        "lines": [1, 4],  # the order's line, and its duplicate
     }
+    # The record names the execution that wrote it (an Express execution's ARN adds a run id).
+    assert ":OrderProcessor-Orders-" in records["ord-1"]["executionArn"]
+    assert records["ord-1"]["executionArn"].split(":")[7] == "ord-1"
     assert records["ord-2"]["status"] == "REJECTED"
     assert records["ord-2"]["reasons"] == [
         "items[0].quantity: must be an integer from 1 to 1000",
@@ -84,7 +89,10 @@ def test_every_kind_of_message_reaches_its_outcome(stack_of_each_type: EmulatedS
         "failed": 0,
         "deadLetters": 0,
         "refused": 0,
+        "unaccounted": 0,
+        "records": 6,
         "notifications": 6,
+        "executions": len(report["executions"]),
         "duplicates": 1,
         "faultsInjected": 0,
         "retries": 0,
@@ -198,7 +206,7 @@ def test_a_body_the_queue_refuses_is_reported_and_the_others_go_on(stack: Emulat
     contract section 4: reported as refused, with the reason, and the run goes on with the others."""
     report = run(stack, [order("ord-before"), '{"orderId": "ord-control", "note": "\x01"}', order("ord-after")])
 
-    assert [(r["message"], r["code"]) for r in report["refused"]] == [(2, "InvalidMessageContents")]
+    assert [(r["lines"], r["code"]) for r in report["refused"]] == [([2], "InvalidMessageContents")]
     assert "#x1" in report["refused"][0]["reason"]
     assert sorted(by_key(report["records"])) == ["ord-after", "ord-before"]
     assert report["summary"] | {"seconds": 0} == report["summary"] | {

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from workflow.local.emulator import EmulatedStack
 from workflow.local.faults import FaultInjector, parse_rates
-from workflow.local.run import build_report, process, read_messages, recover
+from workflow.local.run import (
+    DEAD_LETTER,
+    DUPLICATE,
+    FAILED,
+    build_report,
+    process,
+    read_file,
+    read_messages,
+    recover,
+    run,
+)
 from workflow.operations import EXPRESS_NOT_RETRIED, key_of
 
 # An Express soak runs every delivery of an order to SaveOrder (Standard refuses the second one at
@@ -55,7 +67,8 @@ def test_the_same_seed_injects_the_same_faults() -> None:
     def decisions(seed: int) -> list[bool]:
         injector = FaultInjector({"sns": 0.5}, seed)
         hook = injector._hook("sns")
-        return [hook(model=None) is not None for _ in range(50)]
+        publish = SimpleNamespace(name="Publish")
+        return [hook(model=publish, context={}) is not None for _ in range(50)]
 
     assert decisions(7) == decisions(7)
     assert decisions(7) != decisions(8)
@@ -103,7 +116,7 @@ def test_soak_every_order_ends_once_under_faults_and_duplicates(stack_of_each_ty
     stack.faults.configure(SOAK_FAULTS | AT_LEAST_ONCE[stack.workflow_type], seed=20261129)
 
     seconds = process(stack, bodies).seconds
-    during = build_report(stack, messages=len(bodies), seconds=seconds)
+    during = build_report(stack, seconds=seconds)
     records, notified, dead = outcome_by_key(during)
 
     assert during["summary"]["faultsInjected"] > orders / 3
@@ -125,7 +138,7 @@ def test_soak_every_order_ends_once_under_faults_and_duplicates(stack_of_each_ty
 
     failed = {key for key, status in records.items() if status == "FAILED"}
     recovery = the_way_back(stack, failed, {f"soak-{i:04d}": order(i) for i in range(orders)})
-    after = build_report(stack, messages=len(bodies), seconds=seconds)
+    after = build_report(stack, seconds=seconds)
     records, notified, dead = outcome_by_key(after)
 
     assert recovery["deadLettersRedriven"] == len(during["deadLetters"])
@@ -137,13 +150,12 @@ def test_soak_every_order_ends_once_under_faults_and_duplicates(stack_of_each_ty
 def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type: EmulatedStack) -> None:
     stack = stack_of_each_type
     keys = {f"soak-{i:04d}" for i in range(30)}
-    # Which call draws which fault depends on thread timing, so the shares are set high enough that
-    # both kinds of trouble are all but certain: StartExecution failing 5 receives in a row (~24% of
-    # messages) and ValidateOrder's invoke failing all 5 attempts (~59% of executions). The table and
-    # topics stay healthy, so every failure can be recorded.
+    # The shares are set high enough that both kinds of trouble are all but certain for any seed:
+    # StartExecution failing 5 receives in a row (~24% of messages) and ValidateOrder's invoke failing all
+    # 5 attempts (~59% of executions). The table and topics stay healthy, so every failure can be recorded.
     stack.faults.configure({"sfn": 0.75, "lambda": 0.9}, seed=5)
     seconds = process(stack, [order(i) for i in range(30)]).seconds
-    during = build_report(stack, messages=30, seconds=seconds)
+    during = build_report(stack, seconds=seconds)
     records, notified, dead = outcome_by_key(during)
     failed = {key for key, status in records.items() if status == "FAILED"}
     assert dead and failed
@@ -153,13 +165,17 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type
     assert all(e["error"] == "OrderFailed" and e["states"][-1] == "OrderFailed" for e in failed_executions)
 
     recovery = the_way_back(stack, failed, {f"soak-{i:04d}": order(i) for i in range(30)})
-    after = build_report(stack, messages=30, seconds=seconds)
+    after = build_report(stack, seconds=seconds)
     records, notified, dead = outcome_by_key(after)
     assert recovery["deadLettersRedriven"] == len(during["deadLetters"])
     assert records == dict.fromkeys(keys, "ACCEPTED")
     assert notified == Counter(keys)
     assert after["deadLetters"] == []
+    assert after["summary"]["unaccounted"] == 0
     if stack.workflow_type == "STANDARD":
+        # Each line's own message reached ACCEPTED: a dead letter sent back, under its new message id; a
+        # FAILED order, through its retry (same input, same message).
+        assert [(m["line"], m["outcome"]) for m in after["messages"]] == [(n, "ACCEPTED") for n in range(1, 31)]
         retries = [e for e in after["executions"] if key_of(e["name"]) != e["name"]]
         assert sorted(key_of(e["name"]) for e in retries) == sorted(failed)
         assert all(e["status"] == "SUCCEEDED" for e in retries)
@@ -167,3 +183,22 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type
         # The orders' messages, sent again, started executions of the same names that succeeded.
         again = [e for e in after["executions"] if e["name"] in failed and e["status"] == "SUCCEEDED"]
         assert sorted(e["name"] for e in again) == sorted(failed)
+
+
+def test_the_same_seed_gives_the_same_outcome_for_every_line(assembly: Path) -> None:
+    """`--seed` (README): the same file, seed and shares give the same faults and outcomes, run after run."""
+    data = "\n".join(order(i % 20) for i in range(40)).encode()
+    # High enough that some orders fail every retry and some starts fail every receive.
+    shares = {"dynamodb": 0.4, "sns": 0.4, "lambda": 0.6, "sfn": 0.6}
+
+    def once() -> tuple[list[tuple[int, str | None, str]], dict[str, int]]:
+        with EmulatedStack(assembly, time_scale=0.0001) as stack:
+            stack.faults.configure(shares, seed=7)
+            report = run(stack, read_file(data))
+        return [(m["line"], m["orderId"], m["outcome"]) for m in report["messages"]], report["faults"]
+
+    first = once()
+    seen = {outcome for _, _, outcome in first[0]}
+    assert seen >= {"ACCEPTED", DUPLICATE} and seen & {FAILED, DEAD_LETTER}, seen
+    assert once() == first
+    assert once() == first

@@ -95,8 +95,9 @@ def to_order_topic(stack: EmulatedStack) -> Callable[[dict[str, Any]], bool]:
 
 
 def outcomes(stack: EmulatedStack) -> dict[str, Any]:
-    report = build_report(stack, messages=0, seconds=0)
+    report = build_report(stack, seconds=0)
     return {
+        "messages": {m["orderId"]: m["outcome"] for m in report["messages"]},
         "records": {r["orderId"]: r["status"] for r in report["records"]},
         "notifications": sorted((n["orderId"], n["status"]) for n in report["notifications"]),
         "executions": sorted((e["name"], e["status"], tuple(e["states"])) for e in report["executions"]),
@@ -124,6 +125,8 @@ def test_an_order_recorded_but_never_notified_is_brought_back_and_notified_once(
         run(stack, [order("ord-unsent"), order("ord-fine")])
         during = outcomes(stack)
         assert during["records"] == {"ord-unsent": "ACCEPTED", "ord-fine": "ACCEPTED"}
+        # Recorded but never told: each message is a failure in the report, not the record's ACCEPTED.
+        assert during["messages"] == {"ord-unsent": "FAILED", "ord-fine": "FAILED"}
         assert during["notifications"] == []  # ord-fine's publish failed too: same outage
         assert {name: status for name, status, _ in during["executions"]} == {
             "ord-unsent": "FAILED",
@@ -138,6 +141,7 @@ def test_an_order_recorded_but_never_notified_is_brought_back_and_notified_once(
         assert recovery["ordersNotRetried"] == {}
         after = outcomes(stack)
         assert after["records"] == {"ord-unsent": "ACCEPTED", "ord-fine": "ACCEPTED"}
+        assert after["messages"] == {"ord-unsent": "ACCEPTED", "ord-fine": "ACCEPTED"}
         assert after["notifications"] == [("ord-fine", "ACCEPTED"), ("ord-unsent", "ACCEPTED")]
         assert (retry_name("ord-unsent", failed), "SUCCEEDED", tuple(HAPPY_PATH)) in after["executions"]
 

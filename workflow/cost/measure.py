@@ -15,8 +15,9 @@ from typing import Any
 from workflow import config
 from workflow.cost.usage import MEASURE_COMMAND, MEASURED_USAGE_FILE, definition_transitions, template_facts
 from workflow.local.emulator import EmulatedStack, synthesize_for_local
-from workflow.local.run import execution_arns, read_messages, run
+from workflow.local.run import execution_arns, run
 from workflow.local.runtime import FunctionSpec
+from workflow.messages import read_file
 from workflow.operations import scan_records
 from workflow.profiles import PROFILES
 
@@ -29,7 +30,7 @@ EXECUTION_DATA = ("input", "output", "inputDetails", "outputDetails", "parameter
 
 def measure(profile: str, samples: Path = SAMPLES) -> dict[str, Any]:
     """The usage of the sample orders under `profile`, in total, and what became of each message."""
-    bodies = read_messages(samples.read_text(encoding="utf-8").splitlines())
+    bodies = read_file(samples.read_bytes())
     calls: Counter[str] = Counter()
     log_bytes: Counter[str] = Counter()
     invocations: Counter[str] = Counter()

@@ -12,6 +12,7 @@ so AWS may run an execution twice (`express=SHARE`, applied by the emulator's St
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
@@ -83,29 +84,57 @@ def parse_rates(text: str) -> dict[str, float]:
     return rates
 
 
+_SUBJECT = "local-faults-subject"
+
+
+def call_subject(operation: str, params: dict[str, Any]) -> str | None:
+    """The order a call is about, from its parameters: the execution StartExecution names, the key of the item
+    PutItem or UpdateItem writes, the order a notification or the validator's payload carries."""
+    if operation == "StartExecution":
+        return str(params.get("name"))
+    if operation in ("PutItem", "UpdateItem"):
+        key = (params.get("Item") or params.get("Key") or {}).get("orderKey")
+        return str(key.get("S") if isinstance(key, dict) else key)
+    if operation == "Publish":
+        attribute = (params.get("MessageAttributes") or {}).get("orderKey") or {}
+        return str(attribute.get("StringValue") or params.get("Subject"))
+    if operation == "Invoke":
+        try:
+            payload = json.loads(params.get("Payload") or b"null")
+        except ValueError:
+            return None
+        message = payload.get("message") if isinstance(payload, dict) else None
+        return str(message.get("orderKey")) if isinstance(message, dict) else None
+    return None
+
+
 @dataclass
 class FaultInjector:
-    """Decides, call by call and reproducibly for a seed, which application calls fail."""
+    """Decides, call by call and reproducibly for a seed, which application calls fail.
+
+    Each decision is drawn from the seed, the call (service, operation, the order it is about) and how many
+    such calls came before it: never from one sequence shared by every call, whose order depends on how
+    the emulator's threads (one per execution) happen to be scheduled. The same file, seed and shares thus
+    fail the same calls of the same orders, run after run."""
 
     rates: dict[str, float] = field(default_factory=dict)
     seed: int = 0
     injected: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
         self._lock = threading.Lock()
         self._starts: Counter[str] = Counter()
+        self._calls: Counter[tuple[str, str, str | None]] = Counter()
 
     def configure(self, rates: dict[str, float], seed: int) -> None:
         with self._lock:
             self.rates = dict(rates)
-            self._random = random.Random(seed)
             self.seed = seed
             self._starts.clear()
+            self._calls.clear()
 
     def runs_twice(self, execution_name: str) -> bool:
-        """Whether this start of an Express execution runs twice. Drawn per name and per start of that
-        name, not from the shared sequence, so thread timing cannot change which starts run twice."""
+        """Whether this start of an Express execution runs twice: drawn per name and per start of that name."""
         with self._lock:
             share = self.rates.get(EXPRESS_TWICE, 0.0)
             if not share:
@@ -120,14 +149,27 @@ class FaultInjector:
     def register(self, events: Any) -> None:
         """Hook into a botocore session's (or client's) event system."""
         for name in SERVICES:
+            # The API parameters (which name the order) are seen before they are serialized; the request's
+            # context carries what they name to the hook that decides.
+            events.register(f"before-parameter-build.{name}", _note_subject, unique_id=f"local-faults-subject-{name}")
             events.register(f"before-call.{name}", self._hook(name), unique_id=f"local-faults-{name}")
 
     def _hook(self, name: str) -> Any:
-        def before_call(model: Any, **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        def before_call(
+            model: Any, context: dict[str, Any], **kwargs: Any
+        ) -> tuple[AWSResponse, dict[str, Any]] | None:
+            share = self.rates.get(name, 0.0)
+            if not share:
+                return None
+            call = (name, model.name, context.get(_SUBJECT))
             with self._lock:
-                if self._random.random() >= self.rates.get(name, 0.0):
-                    return None
-                code, status = self._random.choice(SERVICES[name])
+                nth = self._calls[call]
+                self._calls[call] += 1
+            draw = random.Random(f"{self.seed}:{name}:{model.name}:{call[2]}:{nth}")
+            if draw.random() >= share:
+                return None
+            code, status = draw.choice(SERVICES[name])
+            with self._lock:
                 self.injected[f"{name}:{code}"] += 1
             message = "Rate exceeded" if status < 500 else "We encountered an internal error. Please try again."
             parsed = {
@@ -140,3 +182,7 @@ class FaultInjector:
 
     def summary(self) -> dict[str, int]:
         return dict(sorted(self.injected.items()))
+
+
+def _note_subject(params: dict[str, Any], model: Any, context: dict[str, Any], **kwargs: Any) -> None:
+    context[_SUBJECT] = call_subject(model.name, params)

@@ -30,7 +30,9 @@ _OPEN, _SEPARATOR, _CLOSE = b'{"Records": [', b", ", b"]}"
 
 
 class SqsEventSource:
-    def __init__(self, stack: EmulatedStack) -> None:
+    def __init__(self, stack: EmulatedStack, delivered: dict[str, str] | None = None) -> None:
+        # Each message handed over (id -> body), as the mapping's own record of what it delivered.
+        self.delivered = {} if delivered is None else delivered
         self._lambda = stack.client("lambda")
         mapping = stack.event_source_mapping()
         self.function_arn: str = mapping["FunctionArn"]
@@ -56,6 +58,7 @@ class SqsEventSource:
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
+        self.delivered.update((m["MessageId"], m["Body"]) for m in messages)
         for batch, payload in self._batches(messages):
             self._hand_over(batch, payload)
         return len(messages)

@@ -5,18 +5,31 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import reading_back, scaled
-from workflow.local.patches.fidelity.sizes import utf8_bytes
-from workflow.local.patches.fidelity.sqs import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES
 from workflow.local.poller import SqsEventSource
+from workflow.messages import Message, Sent, send_lines
 from workflow.operations import redrive_dead_letters, retry_failed_orders, scan_records
 
-REPORTED_FIELDS = ("total", "currency", "reasons", "error", "cause", "messageId")
+REPORTED_FIELDS = ("total", "currency", "reasons", "error", "cause", "messageId", "executionArn")
+
+# The outcome of each message (contract, sections 3 and 4): a record's status, or one of these.
+DUPLICATE = "duplicate"
+DEAD_LETTER = "dead letter"
+REFUSED = "refused"
+# A message none of the services can tell the end of (still on the queue, or an execution still running
+# when the run gave up waiting): never expected, counted so that it cannot pass unseen.
+UNACCOUNTED = "unaccounted"
+FAILED = "FAILED"
+# Exit status 1 when any message ended so (contract, section 4).
+NOT_A_SUCCESS = (FAILED, DEAD_LETTER, REFUSED, UNACCOUNTED)
+# The outcomes an execution that failed leaves (`ExecutionStatus` of DescribeExecution).
+_EXECUTION_FAILURES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 @dataclass
@@ -30,53 +43,67 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def read_messages(lines: Iterable[str], duplicates: int = 1) -> list[str]:
-    """Every line is one message body, as it is; blank lines are skipped. With `duplicates` K, each
-    line is sent K times in a row, as a client that retries would send it."""
-    return [line.rstrip("\r\n") for line in lines if line.strip() for _ in range(duplicates)]
+def read_messages(lines: Iterable[str], duplicates: int = 1) -> list[Message]:
+    """Each item is one line's text (not split further); blank ones are skipped, numbered all the same."""
+    return [
+        Message(number, line.removesuffix("\n").removesuffix("\r"))
+        for number, line in enumerate(lines, start=1)
+        if line.strip(" \t\r\n")
+        for _ in range(duplicates)
+    ]
 
 
-def send_batches(bodies: list[str]) -> list[list[str]]:
-    """The bodies in order, in SendMessageBatch requests of at most 10 entries and 1 MiB in all."""
-    batches: list[list[str]] = [[]]
-    size = 0
-    for body in bodies:
-        body_bytes = utf8_bytes(body)
-        if batches[-1] and (len(batches[-1]) == MAX_BATCH_ENTRIES or size + body_bytes > MAX_BATCH_BYTES):
-            batches.append([])
-            size = 0
-        batches[-1].append(body)
-        size += body_bytes
-    return [batch for batch in batches if batch]
+def as_messages(bodies: Sequence[str | Message]) -> list[Message]:
+    """Bodies given as plain text are lines 1, 2, ... in that order."""
+    return [b if isinstance(b, Message) else Message(number, b) for number, b in enumerate(bodies, start=1)]
+
+
+def send_messages(stack: EmulatedStack, bodies: Sequence[str | Message]) -> Sent:
+    """Send each message to the order queue (`workflow.messages.send_lines`), kept in the run's ledger."""
+    messages = as_messages(bodies)
+    sent = send_lines(stack.client("sqs"), stack.resources.queue_url, messages)
+    book = ledger(stack)
+    book.sent.extend(zip(messages, sent.ids, strict=True))
+    book.refused.extend(sent.refused)
+    return sent
 
 
 @dataclass
-class Sent:
-    """What the queue made of the bodies: each one's message id, in order (None where it was refused),
-    and the refusals as SQS reported them (`message`: the body's 1-based position among those sent)."""
+class Ledger:
+    """What a run can learn only as it happens, from the services' own answers: the message id SQS gave each
+    line, each StartExecution that Step Functions refused as a duplicate (ExecutionAlreadyExists: what
+    CloudTrail records of a call, errors included), and each message Lambda's poller delivered (to tie a
+    dead letter sent back by the way back, a new message, to its line). Which outcome each message reached
+    is read afterwards from the services (`account`)."""
 
-    ids: list[str | None]
-    refused: list[dict[str, Any]]
+    sent: list[tuple[Message, str | None]] = field(default_factory=list)
+    duplicates: dict[str, str] = field(default_factory=dict)  # message id -> key, of each start refused by name
+    delivered: dict[str, str] = field(default_factory=dict)  # message id -> body, as the poller received it
+    redriven: list[tuple[str, str]] = field(default_factory=list)  # (message id, body) of each dead letter sent back
+    refused: list[dict[str, Any]] = field(default_factory=list)  # the lines SQS gave no message id, and why
+
+    def note_start(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
+        context[_START_INPUT] = params.get("input")
+
+    def started(self, parsed: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
+        if parsed.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+            # The starter's input names the message and its key (order_starter.keys.execution_input).
+            execution_input = _json_object(context.get(_START_INPUT))
+            self.duplicates[str(execution_input.get("messageId"))] = str(execution_input.get("orderKey"))
 
 
-def send_messages(stack: EmulatedStack, bodies: list[str]) -> Sent:
-    """Send each body as one message. A body the queue refuses (SendMessageBatch reports it in `Failed`,
-    and sends the others) is reported as refused, and the rest go on (contract, section 4)."""
-    sqs = stack.client("sqs")
-    sent = Sent(ids=[], refused=[])
-    for batch in send_batches(bodies):
-        start = len(sent.ids)
-        response = sqs.send_message_batch(
-            QueueUrl=stack.resources.queue_url,
-            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
-        )
-        ids = {entry["Id"]: entry["MessageId"] for entry in response["Successful"]}
-        sent.ids.extend(ids.get(str(i)) for i in range(len(batch)))
-        sent.refused.extend(
-            {"message": start + int(entry["Id"]) + 1, "code": entry["Code"], "reason": entry.get("Message", "")}
-            for entry in sorted(response.get("Failed", []), key=lambda e: int(e["Id"]))
-        )
-    return sent
+_START_INPUT = "local-run-start-input"
+_ledgers: weakref.WeakKeyDictionary[EmulatedStack, Ledger] = weakref.WeakKeyDictionary()
+
+
+def ledger(stack: EmulatedStack) -> Ledger:
+    """The stack's ledger, listening to the application's StartExecution calls from the first time it is asked for."""
+    if stack not in _ledgers:
+        book = _ledgers[stack] = Ledger()
+        events = stack.application_session.events
+        events.register("before-parameter-build.sfn.StartExecution", book.note_start, unique_id="local-run-start")
+        events.register("after-call.sfn.StartExecution", book.started, unique_id="local-run-started")
+    return _ledgers[stack]
 
 
 def queue_depth(stack: EmulatedStack) -> int:
@@ -89,7 +116,7 @@ def queue_depth(stack: EmulatedStack) -> int:
 
 def drain(stack: EmulatedStack, progress: Progress, on_progress: ProgressCallback, timeout: float) -> None:
     """Poll until the queue is empty (every message started, or moved to the dead-letter queue)."""
-    source = SqsEventSource(stack)
+    source = SqsEventSource(stack, ledger(stack).delivered)
     deadline = time.monotonic() + timeout
     handed_over = 0
     while True:
@@ -136,29 +163,34 @@ def wait_for_executions(
 @dataclass
 class Processed:
     seconds: float
-    refused: list[dict[str, Any]]
 
 
 def process(
-    stack: EmulatedStack, bodies: list[str], on_progress: ProgressCallback = lambda p: None, timeout: float = 600
+    stack: EmulatedStack,
+    bodies: Sequence[str | Message],
+    on_progress: ProgressCallback = lambda p: None,
+    timeout: float = 600,
 ) -> Processed:
-    """Send, and drive the system until every message has reached its end; the seconds it took, and the
-    bodies the queue refused."""
+    """Send, and drive the system until every message has reached its end; the seconds it took."""
     started = time.monotonic()
-    progress = Progress(messages=len(bodies))
-    sent = send_messages(stack, bodies)
+    messages = as_messages(bodies)
+    progress = Progress(messages=len(messages))
+    send_messages(stack, messages)
     drain(stack, progress, on_progress, timeout)
     wait_for_executions(stack, progress, on_progress, timeout)
-    return Processed(seconds=time.monotonic() - started, refused=sent.refused)
+    return Processed(seconds=time.monotonic() - started)
 
 
 def run(
-    stack: EmulatedStack, bodies: list[str], on_progress: ProgressCallback = lambda p: None, timeout: float = 600
+    stack: EmulatedStack,
+    bodies: Sequence[str | Message],
+    on_progress: ProgressCallback = lambda p: None,
+    timeout: float = 600,
 ) -> dict[str, Any]:
     """Send, drive, wait, and return the report (contract, section 4)."""
     processed = process(stack, bodies, on_progress, timeout)
     # Reading the report back is not part of the time the messages took.
-    return build_report(stack, messages=len(bodies), seconds=processed.seconds, refused=processed.refused)
+    return build_report(stack, seconds=processed.seconds)
 
 
 def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
@@ -166,6 +198,10 @@ def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
     orders through the workflow again (workflow.operations, as against a deployed stack)."""
     stack.faults.configure({}, stack.faults.seed)
     resources = stack.resources
+    # What is sent back becomes new messages: which dead letters they were, to tie them to their lines.
+    ledger(stack).redriven.extend(
+        (m["MessageId"], m["Body"]) for m in drain_queue(stack, resources.dead_letter_queue_url, keep=True)
+    )
     redriven = redrive_dead_letters(stack.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
     progress = Progress(messages=redriven)
     drain(stack, progress, lambda p: None, timeout)
@@ -235,18 +271,32 @@ def executions(stack: EmulatedStack) -> list[dict[str, Any]]:
             described = sfn.describe_execution(executionArn=arn)
             events = sfn.get_execution_history(executionArn=arn)["events"]
             started = events[0]["timestamp"] if events else described["startDate"]
+            execution_input = _json_object(described.get("input"))
             entry: dict[str, Any] = {
                 "name": described["name"],
                 "executionArn": arn,
+                # The message that started it and its key, as the starter wrote them into its input.
+                "messageId": execution_input.get("messageId"),
+                "orderKey": execution_input.get("orderKey"),
                 "status": described["status"],
                 "states": [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e],
                 "events": [_event(e, started) for e in events],
             }
             if described.get("error"):
                 entry["error"] = described["error"]
+            if described.get("cause"):
+                entry["cause"] = described["cause"]
             found.append((str(described["name"]), described["startDate"], entry))
     # By name, and executions of one name (Express) in the order they started.
     return [entry for *_, entry in sorted(found, key=lambda f: f[:2])]
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _event(event: dict[str, Any], started: Any) -> dict[str, Any]:
@@ -260,42 +310,153 @@ def _event(event: dict[str, Any], started: Any) -> dict[str, Any]:
     }
 
 
-def build_report(
-    stack: EmulatedStack, *, messages: int, seconds: float, refused: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    refused = refused or []
+def account(
+    book: Ledger,
+    report_records: list[dict[str, Any]],
+    report_executions: list[dict[str, Any]],
+    report_dead_letters: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Each message sent, with the outcome the services show for it, each read and none inferred from the
+    others (contract, section 4):
+
+    - refused: SQS gave it no message id (or it was no text to send);
+    - the status of the record it wrote: the record names its message (`messageId`), unless the execution
+      that wrote it then failed (its notification never sent: a failure, not an outcome, contract section 3);
+    - a duplicate: Step Functions refused its start as its key already had an execution (Standard), or its executions
+      found the key recorded and ended in SkipDuplicate (Express);
+    - FAILED: its execution failed and no record names it (the table could not be written);
+    - a dead letter: it is in the dead-letter queue, by its message id;
+    - unaccounted: none of these, which a finished run never shows.
+
+    A dead letter the way back sent again is a new message: it is followed under its new id, found by its
+    body among the messages the poller delivered."""
+    by_message = {str(r["messageId"]): r for r in report_records if "messageId" in r}
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for execution in report_executions:
+        runs.setdefault(str(execution["messageId"]), []).append(execution)
+    dead = {letter["messageId"] for letter in report_dead_letters}
+    again = _sent_again(book, set(runs) | set(book.duplicates) | dead)
+    ended = {str(e["executionArn"]): e["status"] for e in report_executions}
+
+    def outcome(message_id: str) -> tuple[str, str | None]:
+        if message_id in by_message:
+            record = by_message[message_id]
+            writer_failed = ended.get(str(record.get("executionArn"))) in _EXECUTION_FAILURES
+            return (FAILED if writer_failed else str(record["status"])), str(record["orderId"])
+        if message_id in runs:
+            return _unrecorded_outcome(runs[message_id]), str(runs[message_id][0]["orderKey"])
+        if message_id in book.duplicates:
+            return DUPLICATE, book.duplicates[message_id]
+        if message_id in again:
+            return outcome(again[message_id])
+        return (DEAD_LETTER if message_id in dead else UNACCOUNTED), None
+
+    accounted = []
+    for message, message_id in book.sent:
+        if message_id is None:
+            accounted.append({"line": message.line, "messageId": None, "orderId": None, "outcome": REFUSED})
+            continue
+        status, key = outcome(message_id)
+        accounted.append({"line": message.line, "messageId": message_id, "orderId": key, "outcome": status})
+    return accounted
+
+
+def _unrecorded_outcome(started: list[dict[str, Any]]) -> str:
+    """The outcome of a message whose executions wrote no record naming it."""
+    if any(e["status"] == "SUCCEEDED" and e["states"][-1:] == ["SkipDuplicate"] for e in started):
+        return DUPLICATE
+    if any(e["status"] in _EXECUTION_FAILURES for e in started):
+        return FAILED
+    return UNACCOUNTED
+
+
+def _sent_again(book: Ledger, seen: set[str]) -> dict[str, str]:
+    """Dead letter id -> the id of the message that sent it again (same body, delivered, not sent by the run)."""
+    sent = {message_id for _, message_id in book.sent}
+    new_by_body: dict[str, list[str]] = {}
+    for message_id, body in book.delivered.items():
+        if message_id not in sent and message_id in seen:
+            new_by_body.setdefault(body, []).append(message_id)
+    return {old: new_by_body[body].pop(0) for old, body in book.redriven if new_by_body.get(body)}
+
+
+def build_report(stack: EmulatedStack, *, seconds: float) -> dict[str, Any]:
     report_records = records(stack)
     report_notifications = notifications(stack)
     report_dead_letters = dead_letters(stack)
     report_executions = executions(stack)
     faults = stack.faults.summary()
+    book = ledger(stack)
+    messages = account(book, report_records, report_executions, report_dead_letters)
+    lines_of_key: dict[str, set[int]] = {}
+    lines_of_message: dict[str, set[int]] = {}
+    for message in messages:
+        if message["orderId"] is not None:
+            lines_of_key.setdefault(message["orderId"], set()).add(message["line"])
+        if message["messageId"] is not None:
+            lines_of_message.setdefault(message["messageId"], set()).add(message["line"])
+    for record in report_records:
+        record["lines"] = sorted(lines_of_key.get(str(record["orderId"]), ()))
+    for letter in report_dead_letters:
+        letter["lines"] = sorted(lines_of_message.get(letter["messageId"], ()))
+    recorded = {r["orderId"] for r in report_records}
+    # An order whose only trace is a failed execution (its record could not be written) is FAILED all the same.
+    unrecorded = [
+        {
+            "orderId": key,
+            "status": FAILED,
+            "lines": sorted(lines_of_key[key]),
+            "executionArn": last["executionArn"],
+            "error": last.get("error", ""),
+            "cause": last.get("cause", ""),
+        }
+        for key, last in _last_failed_execution(report_executions).items()
+        if key not in recorded and key in lines_of_key
+    ]
 
-    def count(status: str) -> int:
-        return sum(r["status"] == status for r in report_records)
+    def count(outcome: str) -> int:
+        return sum(m["outcome"] == outcome for m in messages)
 
     return {
         "workflowType": stack.workflow_type,
         "records": report_records,
+        "unrecordedFailures": unrecorded,
         "notifications": report_notifications,
         "deadLetters": report_dead_letters,
-        "refused": refused,
+        "refused": book.refused,
         "executions": report_executions,
+        "messages": messages,
         "faults": faults,
         "summary": {
-            "messages": messages,
+            "messages": len(messages),
             "accepted": count("ACCEPTED"),
             "rejected": count("REJECTED"),
-            "failed": count("FAILED"),
-            "deadLetters": len(report_dead_letters),
-            "refused": len(refused),
+            "failed": count(FAILED),
+            "duplicates": count(DUPLICATE),
+            "deadLetters": count(DEAD_LETTER),
+            "refused": count(REFUSED),
+            "unaccounted": count(UNACCOUNTED),
+            "records": len(report_records),
             "notifications": len(report_notifications),
-            # Deliveries of a key that already had a record: no record, no notification of their own.
-            "duplicates": max(0, messages - len(refused) - len(report_records) - len(report_dead_letters)),
+            "executions": len(report_executions),
             "faultsInjected": sum(faults.values()),
             "retries": sum(retries(e) for e in report_executions),
             "seconds": round(seconds, 2),
         },
     }
+
+
+def _last_failed_execution(report_executions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per key, its last execution when that one failed."""
+    last: dict[str, dict[str, Any]] = {}
+    for execution in report_executions:  # in the order they started, per name
+        last[str(execution["orderKey"])] = execution
+    return {key: e for key, e in last.items() if e["status"] in _EXECUTION_FAILURES}
+
+
+def succeeded(report: dict[str, Any]) -> bool:
+    """Whether every message ended ACCEPTED, REJECTED or as a duplicate (exit status 0, contract section 4)."""
+    return not any(m["outcome"] in NOT_A_SUCCESS for m in report["messages"])
 
 
 def retries(execution: dict[str, Any]) -> int:

@@ -37,9 +37,8 @@ from moto.sqs.models import SQSBackend, sqs_backends
 from moto.sqs.responses import SQSResponse
 
 from workflow.local.patches.fidelity.sizes import message_bytes
+from workflow.messages import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES
 
-MAX_BATCH_BYTES = 1_048_576
-MAX_BATCH_ENTRIES = 10
 _REFUSED_CHARACTER = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # Kept to check, in tests, that what is replaced still has the shape the replacements assume.
