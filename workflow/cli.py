@@ -40,17 +40,17 @@ def show_stack(args: argparse.Namespace) -> int:
 def local_run(args: argparse.Namespace) -> int:
     """Deploy the synthesized stack into the emulator, run FILE's messages through it, report."""
     import json
-    import tempfile
 
     from botocore.exceptions import ClientError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from workflow.local.display import show
-    from workflow.local.emulator import DeploymentFailed, EmulatedStack, synthesize_for_local
+    from workflow.local.emulator import DeploymentFailed, EmulatedStack
     from workflow.local.faults import EXPRESS_TWICE, parse_rates
     from workflow.local.patches.fidelity.access import ResourceCreationFailed
     from workflow.local.run import Progress as RunProgress
     from workflow.local.run import build_report, process, read_messages, recover
+    from workflow.local.synth_cache import CachedAssembly
 
     console = Console(stderr=False)
     # Read here rather than as the option's default: only this command needs cdk.json.
@@ -64,12 +64,14 @@ def local_run(args: argparse.Namespace) -> int:
         console.print(f"[red]--faults: {EXPRESS_TWICE}=SHARE needs --workflow-type EXPRESS (Standard runs once)[/]")
         return 2
     bodies = read_messages(args.file.read_text(encoding="utf-8").splitlines(), duplicates=args.duplicates)
-    with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir, contextlib.ExitStack() as entered:
-        with console.status("Synthesizing the stack (cdk-nag included)..."):
-            assembly = synthesize_for_local(
-                Path(outdir),
-                context={config.CONTEXT_WORKFLOW_TYPE: args.workflow_type, config.CONTEXT_PROFILE: args.profile},
-            )
+    with contextlib.ExitStack() as entered:
+        # Reused while nothing that goes into the stack has changed (workflow.local.synth_cache).
+        context = {config.CONTEXT_WORKFLOW_TYPE: args.workflow_type, config.CONTEXT_PROFILE: args.profile}
+        cached = CachedAssembly(context)
+        if not cached.ready:
+            with console.status("Synthesizing the stack (cdk-nag included)..."):
+                cached.synthesize()
+        assembly = cached.get()
         try:
             stack = entered.enter_context(EmulatedStack(assembly, time_scale=args.time_scale))
         except (DeploymentFailed, ResourceCreationFailed) as error:
