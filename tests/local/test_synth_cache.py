@@ -139,7 +139,7 @@ def test_a_reused_assembly_is_byte_identical_to_a_fresh_one(
     assert again.get() == path
     # `assembly`: this session's fresh synthesis of the same inputs.
     comparison = filecmp.dircmp(path, assembly)
-    assert _identical(comparison), comparison.report_full_closure()
+    assert _identical(comparison), f"{path} differs from {assembly}"
     # Another context is another synthesis.
     assert not CachedAssembly({config.CONTEXT_WORKFLOW_TYPE: "EXPRESS"}, directory=tmp_path).ready
 
