@@ -13,7 +13,6 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -87,17 +86,17 @@ def emulated_stack(args: argparse.Namespace, console: Console, rates: dict[str, 
     """The stack synthesized and deployed into the emulator as `local run` and `local serve` flags say
     (--workflow-type, --profile, --time-scale, --seed; `rates` from `fault_rates`). Raises Stop(1) for a
     stack that cannot be deployed."""
-    import tempfile
-
-    from workflow.local.emulator import DeploymentFailed, EmulatedStack, synthesize_for_local
+    from workflow.local.emulator import DeploymentFailed, EmulatedStack
     from workflow.local.patches.fidelity.access import ResourceCreationFailed
+    from workflow.local.synth_cache import CachedAssembly
 
-    with tempfile.TemporaryDirectory(prefix="orders-cdk-") as outdir, contextlib.ExitStack() as entered:
+    # Reused while nothing that goes into the stack has changed (workflow.local.synth_cache).
+    cached = CachedAssembly({config.CONTEXT_WORKFLOW_TYPE: args.workflow_type, config.CONTEXT_PROFILE: args.profile})
+    if not cached.ready:
         with console.status("Synthesizing the stack (cdk-nag included)..."):
-            assembly = synthesize_for_local(
-                Path(outdir),
-                context={config.CONTEXT_WORKFLOW_TYPE: args.workflow_type, config.CONTEXT_PROFILE: args.profile},
-            )
+            cached.synthesize()
+    assembly = cached.get()
+    with contextlib.ExitStack() as entered:
         try:
             stack = entered.enter_context(EmulatedStack(assembly, time_scale=args.time_scale))
         except (DeploymentFailed, ResourceCreationFailed) as error:

@@ -468,7 +468,7 @@ def test_only_a_resource_the_stack_did_not_deploy_is_left_to_the_service(stack: 
         "kms:Decrypt",
     ]
 
-    stack.access.deployed = dataclasses.replace(deployed, key_policies={})
+    stack.access.deployed = dataclasses.replace(deployed, key_policies={}, load_key_policy=None)
     try:
         with pytest.raises(KeyError):
             stack.access.checks("sqs", "SendMessage", sent)

@@ -18,11 +18,11 @@ from workflow.local.run import (
     FAILED,
     build_report,
     process,
-    read_file,
     read_messages,
     recover,
     run,
 )
+from workflow.messages import read_file
 from workflow.operations import EXPRESS_NOT_RETRIED, key_of
 
 # An Express soak runs every delivery of an order to SaveOrder (Standard refuses the second one at

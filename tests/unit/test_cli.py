@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import workflow.local.emulator
+import workflow.commands
 from workflow.cli import main
 
 
@@ -51,12 +51,12 @@ def test_local_run_refuses_running_a_standard_workflow_twice(capsys: pytest.Capt
 
 @pytest.fixture
 def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A mistake must be found before the stack is synthesized: synthesizing fails the test."""
+    """A mistake must be found before the stack is synthesized or deployed: starting it fails the test."""
 
     def synthesize(*args: object, **kwargs: object) -> None:
         raise AssertionError("the run started")
 
-    monkeypatch.setattr(workflow.local.emulator, "synthesize_for_local", synthesize)
+    monkeypatch.setattr(workflow.commands, "emulated_stack", synthesize)
 
 
 def one_line_mistake(capsys: pytest.CaptureFixture[str]) -> str:
@@ -137,7 +137,7 @@ def test_ctrl_c_exits_130_in_one_line(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(workflow.local.emulator, "synthesize_for_local", interrupted)
+    monkeypatch.setattr(workflow.commands, "emulated_stack", interrupted)
     orders = tmp_path / "orders.jsonl"
     orders.write_text('{"orderId": "ord-1"}\n')
     report = tmp_path / "report.json"

@@ -151,3 +151,29 @@ def test_requests_are_built_with_the_environ_werkzeug_builds(assembly: Path, mon
         built = patch._request_from_primitives(Request, method, url, headers, body)
         original = patch._original_from_primitives(method, url, headers, body)
         assert _environ(built) == _environ(original), url
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-29T20:49:36.795Z",  # as Step Functions' history holds them
+        "2026-11-29T20:49:36Z",
+        "2026-11-29T20:49:36.123456+02:00",
+        "2026-11-29T20:49:36.795-05:30",
+        "2026-11-29T20:49:36.795",  # not the one form: botocore's own parser
+        "2026-11-29",
+        "1764449376",
+    ],
+)
+def test_timestamps_are_written_as_botocore_s_parser_reads_them(text: str) -> None:
+    from moto.core.serialize import TimestampSerializer
+
+    from workflow.local.patches.speed.requests import _aware_datetime, _original_aware_datetime
+
+    ours, theirs = _aware_datetime(text), _original_aware_datetime(text)
+    assert ours == theirs
+    assert ours.utcoffset() == theirs.utcoffset()
+    writer = TimestampSerializer("iso8601")
+    for form in ("iso8601", "unixtimestamp", "rfc822"):
+        converter = getattr(writer, f"_timestamp_{form}")
+        assert converter(ours) == converter(theirs)

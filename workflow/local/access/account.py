@@ -49,18 +49,32 @@ class DeployedAccess:
     tables: dict[str, Encrypted] = field(default_factory=dict)  # table name -> table
     state_machines: dict[str, StateMachine] = field(default_factory=dict)
     key_policies: dict[str, Policy] = field(default_factory=dict)  # key ARN -> key policy
+    # Reads the policy of a key created after the others were read: an AWS managed key (aws/sns) is created
+    # on first use (workflow.local.patches.fidelity.kms).
+    load_key_policy: Callable[[str], Policy] | None = None
 
     def identity_policies(self, role_arn: str) -> list[Policy]:
         return self.role_policies.get(role_arn, [])
+
+    def key_policy(self, key_arn: str) -> Policy:
+        if key_arn not in self.key_policies:
+            if self.load_key_policy is None:
+                raise KeyError(key_arn)
+            self.key_policies[key_arn] = _supported(key_arn, self.load_key_policy(key_arn))
+        return self.key_policies[key_arn]
 
 
 def read_deployed(client: Callable[[str], Any], account: str, region: str) -> DeployedAccess:
     """Everything the access checks need, read through the local mode's own (unchecked) clients."""
     deployed = DeployedAccess(account=account, region=region)
     kms = client("kms")
+
+    def key_policy(key_arn: str) -> Policy:
+        return _parsed_document(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
+
+    deployed.load_key_policy = key_policy
     for key in _pages(kms, "list_keys", "Keys"):
-        policy = kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]
-        deployed.key_policies[key["KeyArn"]] = _supported(key["KeyArn"], _parsed_document(policy))
+        deployed.key_policy(key["KeyArn"])
 
     def key_arn(key_id: str | None) -> str | None:
         return str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]) if key_id else None

@@ -368,7 +368,7 @@ def _key_checks(
         **{f"kms:EncryptionContext:{name}": value for name, value in encryption_context.items()},
     }
     items = tuple(sorted(context.items()))
-    policy = deployed.key_policies[resource.key_arn]
+    policy = deployed.key_policy(resource.key_arn)
     return [Check(action, resource.key_arn, policy, items, kms=True) for action in actions]
 
 

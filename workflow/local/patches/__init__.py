@@ -45,6 +45,7 @@ from workflow.local.patches.fidelity.cloudformation import seed_ssm_parameter
 from workflow.local.patches.fidelity.sqs import detach_event_source_mappings
 from workflow.local.patches.fidelity.stepfunctions_express import reading_back
 from workflow.local.patches.speed import stepfunctions as speed_stepfunctions
+from workflow.local.patches.speed.imports import register_models
 from workflow.local.patches.speed.stepfunctions import wait_for_execution, warm_up
 from workflow.local.patches.state import current, scaled
 from workflow.local.patches.version import check_version
@@ -56,6 +57,7 @@ __all__ = [
     "forget_stack",
     "install",
     "reading_back",
+    "register_models",
     "scaled",
     "seed_ssm_parameter",
     "wait_for_execution",

@@ -12,6 +12,11 @@ seeded in its backend.
 
 from __future__ import annotations
 
+# Before moto's parser and SSM's models: they are imported there without the services only the parser's
+# model registry needs (speed.imports).
+from workflow.local.patches.speed import imports  # noqa: F401
+
+# isort: split
 import json
 import warnings
 from typing import Any

@@ -11,11 +11,18 @@ Each module patches one service, or moto's request plumbing; its docstring lists
   counting inside SendMessage.
 - `sns`: one signing certificate per key, and a 1024-bit key.
 - `dynamodb`: each parsed condition expression kept.
+- `cloudformation`: a JSON template read as JSON rather than through PyYAML.
+- `imports`: moto's CloudFormation parser, SSM and Step Functions without the services only the parser's
+  model registry needs (EC2, Batch, ...), imported when a template or a call needs them.
 """
 
 from __future__ import annotations
 
-from workflow.local.patches.speed import dynamodb, requests, sns, sqs, stepfunctions
+# `imports` before any module that imports moto's Step Functions interpreter, SSM or CloudFormation.
+from workflow.local.patches.speed import dynamodb, imports, requests, sns, sqs, stepfunctions  # noqa: F401
+
+# isort: split
+from workflow.local.patches.speed import cloudformation
 
 
 def install() -> None:
@@ -24,3 +31,4 @@ def install() -> None:
     dynamodb.install()
     sns.install()
     stepfunctions.install()
+    cloudformation.install()

@@ -10,6 +10,9 @@
   account already there directly.
 - moto's response serializer builds six alias providers for every member of every structure it writes,
   present or not: for plain dicts, find each member's candidate keys once.
+- moto's response serializer reads every timestamp it writes with botocore's general parser (dateutil's,
+  for the ISO 8601 text Step Functions' history holds: most of reading a history back): text in the
+  one ISO 8601 form is read with `datetime.fromisoformat`, to the same instant and offset.
 - moto's random ids and per-request reflection (method names, camel-case conversion): cheaper, cached.
 - The interpreter's integration calls go through botocore's full pipeline of events, endpoint rules and
   retries to reach moto in the same process: serialize them, let `before-call` hooks (fault injection)
@@ -22,6 +25,7 @@ import functools
 import re
 import string
 import sys
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 from urllib.parse import unquote, urlparse, urlsplit
@@ -35,6 +39,7 @@ from moto import backend_index, backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core import botocore_stubber as stubber_module
 from moto.core import responses as core_responses
+from moto.core import serialize as serialize_module
 from moto.core import utils as core_utils
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
@@ -78,6 +83,20 @@ def _receipt_handle() -> str:
 
 _STACK_SERVICES = ("dynamodb", "lambda", "sns", "sqs", "stepfunctions")
 _original_urls = BaseBackend.urls.fget
+_original_aware_datetime = serialize_module.parse_to_aware_datetime
+# Date, time, optional fraction, and Z or an offset: what `datetime.fromisoformat` reads as dateutil does.
+_ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3}|\.\d{6})?(Z|[+-]\d{2}:\d{2})")
+
+
+def _aware_datetime(value: Any) -> datetime:
+    """botocore's `parse_to_aware_datetime` (the instant, in UTC), without dateutil for ISO 8601 text."""
+    if type(value) is str and _ISO_8601.fullmatch(value):
+        parsed = datetime.fromisoformat(value)
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    result: datetime = _original_aware_datetime(value)
+    return result
+
+
 _url_tables: dict[tuple[type, tuple[str, ...]], Any] = {}
 
 
@@ -241,6 +260,7 @@ def install() -> None:
     Request.from_primitives = classmethod(_request_from_primitives)
     BackendDict.__getitem__ = _account_backends
     ResponseSerializer.get_value = _member_of_dict
+    serialize_module.parse_to_aware_datetime = _aware_datetime
     patterns = backend_index.backend_url_patterns
     patterns.sort(key=lambda entry: entry[0] not in _STACK_SERVICES)  # stable: the rest keep their order
     BaseBackend.urls = property(_cached_urls)

@@ -1,0 +1,163 @@
+"""The synthesis cache: any change to what goes into a synthesis gives a new one; a reused assembly is the
+one a synthesis writes now, byte for byte."""
+
+from __future__ import annotations
+
+import ast
+import filecmp
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from workflow import config
+from workflow.app import ConfigurationError
+from workflow.local import synth_cache
+from workflow.local.synth_cache import CachedAssembly, assembly_key
+
+ROOT = config.PROJECT_ROOT
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of every input of a synthesis, to change one at a time."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in synth_cache.INPUT_FILES:
+        shutil.copy2(ROOT / name, copy / name)
+    for tree in synth_cache.INPUT_TREES:
+        shutil.copytree(ROOT / tree, copy / tree, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "app.py",  # the app
+        "workflow/stack.py",
+        "workflow/constructs/orchestration.py",  # a construct
+        "workflow/config.py",
+        "functions/order_validation/rules.py",  # a handler (an asset)
+        "functions/order_contract/body.py",
+        "statemachine/order_workflow.asl.json",  # the definition
+        "cdk.json",
+        "requirements.txt",  # the pins
+    ],
+)
+def test_a_change_to_any_input_file_changes_the_key(project: Path, changed: str) -> None:
+    before = assembly_key(root=project)
+    with (project / changed).open("a") as file:
+        file.write("\n")
+    assert assembly_key(root=project) != before
+
+
+def test_a_new_file_among_the_handlers_changes_the_key(project: Path) -> None:
+    before = assembly_key(root=project)
+    (project / "functions" / "order_starter" / "extra.py").write_text("")
+    assert assembly_key(root=project) != before
+
+
+def test_the_local_mode_and_compiled_files_are_not_inputs(project: Path) -> None:
+    before = assembly_key(root=project)
+    (project / "workflow" / "local" / "run.py").write_text("# changed\n")
+    (project / "functions" / "order_starter" / "__pycache__").mkdir()
+    (project / "functions" / "order_starter" / "__pycache__" / "keys.cpython-311.pyc").write_bytes(b"x")
+    assert assembly_key(root=project) == before
+
+
+def test_the_context_is_part_of_the_key() -> None:
+    default = assembly_key()
+    assert assembly_key({config.CONTEXT_WORKFLOW_TYPE: "EXPRESS"}) != default
+    assert assembly_key({config.CONTEXT_PROFILE: "free-tier"}) != default
+    # cdk.json's own value, given again: the same synthesis.
+    assert assembly_key({config.CONTEXT_WORKFLOW_TYPE: config.configured(config.CONTEXT_WORKFLOW_TYPE)}) == default
+    assert assembly_key(local=False) != default
+
+
+def test_installed_versions_are_part_of_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    default = assembly_key()
+    (tmp_path / "aws_cdk_lib-9.9.9.dist-info").mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path)])
+    assert assembly_key() != default
+
+
+def test_the_node_jsii_runs_and_cdk_s_environment_are_part_of_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = assembly_key()
+    monkeypatch.setenv("CDK_CONTEXT_JSON", '{"orders:workflowType": "EXPRESS"}')
+    assert assembly_key() != default
+    monkeypatch.delenv("CDK_CONTEXT_JSON")
+    other_node = tmp_path / "node"
+    other_node.write_text("")
+    monkeypatch.setenv("JSII_NODE", str(other_node))
+    assert assembly_key() != default
+
+
+def test_synthesis_imports_nothing_the_key_leaves_out() -> None:
+    """Every project module the app imports (following imports from workflow/app.py) is an input."""
+    inputs = set(synth_cache.input_files(ROOT))
+    seen: set[Path] = set()
+    pending = [ROOT / "workflow" / "app.py"]
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if isinstance(node, ast.ImportFrom):
+                names += [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.split(".")[0] != "workflow":
+                    continue
+                module = ROOT.joinpath(*name.split("."))
+                for candidate in (module.with_suffix(".py"), module / "__init__.py"):
+                    if candidate.is_file():
+                        pending.append(candidate)
+    assert len(seen) > 5
+    assert seen <= inputs, sorted(str(p) for p in seen - inputs)
+
+
+def test_a_reused_assembly_is_byte_identical_to_a_fresh_one(
+    assembly: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached = CachedAssembly(directory=tmp_path)
+    assert not cached.ready
+    path = cached.get()  # a synthesis (cdk-nag's report included)
+    assert (path / "validation-report.json").is_file()
+
+    def no_synthesis(self: CachedAssembly) -> None:
+        raise AssertionError("synthesized again although nothing changed")
+
+    monkeypatch.setattr(CachedAssembly, "synthesize", no_synthesis)
+    again = CachedAssembly(directory=tmp_path)
+    assert again.ready
+    assert again.get() == path
+    # `assembly`: this session's fresh synthesis of the same inputs.
+    comparison = filecmp.dircmp(path, assembly)
+    assert _identical(comparison), f"{path} differs from {assembly}"
+    # Another context is another synthesis.
+    assert not CachedAssembly({config.CONTEXT_WORKFLOW_TYPE: "EXPRESS"}, directory=tmp_path).ready
+
+
+def _identical(comparison: filecmp.dircmp[str]) -> bool:
+    _, mismatch, errors = filecmp.cmpfiles(comparison.left, comparison.right, comparison.common_files, shallow=False)
+    return (
+        not comparison.left_only
+        and not comparison.right_only
+        and not mismatch
+        and not errors
+        and all(_identical(sub) for sub in comparison.subdirs.values())
+    )
+
+
+def test_a_failed_synthesis_leaves_nothing_to_reuse(tmp_path: Path) -> None:
+    cached = CachedAssembly({config.CONTEXT_WORKFLOW_TYPE: "NEITHER"}, directory=tmp_path)
+    with pytest.raises(ConfigurationError):
+        cached.get()
+    assert not cached.ready
+    assert list(tmp_path.iterdir()) == []
