@@ -157,9 +157,16 @@ def deployed_stack(stack_name: str, region: str | None, *, local_port: int | Non
 def add_stack_arguments(command: argparse.ArgumentParser) -> None:
     """Where a command acts: the deployed stack (default) or, with --local, a running `orders local serve`."""
     command.add_argument("--local", action="store_true", help="act on a running `orders local serve`")
-    command.add_argument("--port", type=int, default=config.LOCAL_PORT, help=f"its port (default {config.LOCAL_PORT})")
+    command.add_argument("--port", type=port, default=config.LOCAL_PORT, help=f"its port (default {config.LOCAL_PORT})")
     command.add_argument("--stack-name", default=config.STACK_NAME)
     command.add_argument("--region", help="default: your AWS configuration's")
+
+
+def port(text: str) -> int:
+    """A TCP port number (0 to 65535), as an argparse type: anything else is a usage error, not a traceback."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 0 to 65535, not {text!r}")
+    return int(text)
 
 
 def stack_of(args: argparse.Namespace) -> DeployedStack:
@@ -179,5 +186,8 @@ def aws_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
             line = " ".join(str(error).split())  # an AWS message may span lines; the terminal gets one
             print(f"orders {args.command}: {line}", file=sys.stderr)
             return error.status
+        except KeyboardInterrupt:  # Ctrl-C: what was done is done (each message is sent or not)
+            print(f"orders {args.command}: interrupted", file=sys.stderr)
+            return 130
 
     return command

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from workflow import commands as operator
 from workflow import config
-from workflow.aws import add_stack_arguments
+from workflow.aws import add_stack_arguments, port
 from workflow.profiles import PROFILES
 
 
@@ -61,7 +61,7 @@ def _local_run(args: argparse.Namespace) -> int:
     from botocore.exceptions import ClientError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from workflow.console import write_console_page
+    from workflow.console import console_page
     from workflow.local.display import show
     from workflow.local.run import Progress as RunProgress
     from workflow.local.run import build_report, process, recover, succeeded
@@ -108,13 +108,15 @@ def _local_run(args: argparse.Namespace) -> int:
 
             try:
                 processed = process(stack, messages, on_progress)
-            except ClientError as error:  # Lambda's poller itself refused (an access denied reading the queue)
+                recovery = recover(stack) if args.recover else None
+            # Lambda's poller itself refused (an access denied reading the queue), or messages or executions
+            # still unfinished when the run gave up waiting.
+            except (ClientError, TimeoutError) as error:
                 console.print(f"[red]The run stopped:[/] {error}", soft_wrap=True)
                 return 1
-        recovery = recover(stack) if args.recover else None
         report = build_report(stack, seconds=processed.seconds)
-        if args.html:  # the console page: read from the services while the emulated stack still runs
-            write_console_page(stack, args.html)
+        # The console page: read from the services while the emulated stack still runs.
+        page = console_page(stack) if args.html else None
         denied = sorted(stack.access.denied.items())
     for (caller, operation, resource, code), count in denied:
         console.print(f"[red]Access denied {count}x:[/] {code} on {operation} {resource} for {caller}", soft_wrap=True)
@@ -132,7 +134,12 @@ def _local_run(args: argparse.Namespace) -> int:
             console.print(f"[red]The report could not be written to {args.report}:[/] {error.strerror}")
             return 1
         console.print(f"Report written to {args.report}")
-    if args.html:
+    if args.html and page is not None:
+        try:
+            _write_atomically(args.html, page)
+        except OSError as error:
+            console.print(f"[red]The console page could not be written to {args.html}:[/] {error.strerror}")
+            return 1
         console.print(f"Console page written to {args.html}: open it in a browser", soft_wrap=True)
     # A message FAILED, dead-lettered or refused has no outcome a customer was told: not a success.
     return 0 if succeeded(report) else 1
@@ -141,20 +148,24 @@ def _local_run(args: argparse.Namespace) -> int:
 def _check_writable(option: str, path: Path) -> None:
     """Whether the report could be written at `path` (its directory made if missing), found by trying: a
     file opened for appending (nothing written), or a temporary file made and removed where it would go."""
-    if path.is_dir():
-        raise operator.Mistake(f"{option} {path} is a directory; name a file")
-    ancestor = path.parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
+    try:
+        if path.is_dir():
+            raise operator.Mistake(f"{option} {path} is a directory; name a file")
+        ancestor = path.parent
+        while not ancestor.exists():
+            ancestor = ancestor.parent
+        exists = path.exists()
+    except OSError as error:  # a folder on the way that may not be looked into
+        raise operator.Mistake(f"{option} {path} cannot be written: {error.strerror} ({error.filename})") from None
     if not ancestor.is_dir():
         raise operator.Mistake(f"{option} {path} cannot be written: {ancestor} is not a directory")
     try:
-        if path.exists():
+        if exists:
             path.open("ab").close()
         else:
             tempfile.TemporaryFile(dir=ancestor).close()
     except OSError as error:
-        where = path if path.exists() else ancestor
+        where = path if exists else ancestor
         raise operator.Mistake(
             f"{option} {path} cannot be written: {where} is not writable ({error.strerror})"
         ) from None
@@ -178,16 +189,20 @@ def graph(args: argparse.Namespace) -> int:
     from workflow.console.graph import definition_svg
     from workflow.console.page import LayoutLibraryMissing
 
+    errors = Console(stderr=True)
     try:
         svg = definition_svg(config.DEFINITION_FILE.read_text(encoding="utf-8"))
-    except LayoutLibraryMissing as missing:
-        Console(stderr=True).print(f"[red]{missing}[/]")
+    except (LayoutLibraryMissing, RuntimeError) as failed:
+        errors.print(f"orders graph: {failed}", markup=False, highlight=False, soft_wrap=True)
         return 1
     if args.svg is None:
         sys.stdout.write(svg)
         return 0
-    args.svg.parent.mkdir(parents=True, exist_ok=True)
-    args.svg.write_text(svg, encoding="utf-8")
+    try:
+        _write_atomically(args.svg, svg)
+    except OSError as error:
+        errors.print(f"orders graph: --svg {args.svg} cannot be written: {error.strerror}", markup=False)
+        return 2
     Console().print(f"Graph of {config.DEFINITION_FILE.name} written to {args.svg}")
     return 0
 
@@ -341,7 +356,7 @@ def parser() -> argparse.ArgumentParser:
     )
     local_run_parser.set_defaults(run=local_run)
     serve = local_commands.add_parser("serve", help="keep the emulated stack running on 127.0.0.1 until Ctrl-C")
-    serve.add_argument("--port", type=int, default=config.LOCAL_PORT, help=f"default {config.LOCAL_PORT}")
+    serve.add_argument("--port", type=port, default=config.LOCAL_PORT, help=f"default {config.LOCAL_PORT}")
     _emulator_arguments(serve)
     serve.set_defaults(run=operator.local_serve)
 

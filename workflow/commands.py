@@ -180,7 +180,7 @@ def submit(args: argparse.Namespace, target: DeployedStack, console: Console) ->
             highlight=False,
         )
     console.print(
-        f"{len(messages) - len(sent.refused)} messages sent to {target.description}, {len(sent.refused)} refused. "
+        f"{sum(i is not None for i in sent.ids)} messages sent to {target.description}, {len(sent.refused)} refused. "
         "The key of each is its orderId when valid, otherwise msg-<message id>: `orders status KEY`."
     )
     return 1 if sent.refused else 0

@@ -38,9 +38,9 @@ def read_input(file: str) -> bytes:
     if file == "-":
         return sys.stdin.buffer.read()
     path = Path(file)
-    if path.is_dir():
-        raise Unreadable(f"{file} is a directory, not a file of messages")
     try:
+        if path.is_dir():
+            raise Unreadable(f"{file} is a directory, not a file of messages")
         return path.read_bytes()
     except FileNotFoundError:
         raise Unreadable(f"{file}: no such file") from None

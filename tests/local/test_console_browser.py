@@ -16,7 +16,7 @@ import pytest
 from tests.local.browser import CHROMIUM, NOT_INSTALLED, Browser
 from tests.local.conftest import execution_prefix
 from workflow import config
-from workflow.console import write_console_page
+from workflow.console import console_page
 from workflow.local.emulator import EmulatedStack
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=NOT_INSTALLED)
@@ -118,7 +118,7 @@ def test_the_page_written_as_one_file_fetches_nothing(
     browser: Browser, console_stack: EmulatedStack, tmp_path: Path
 ) -> None:
     page = tmp_path / "console.html"
-    write_console_page(console_stack, page)
+    page.write_text(console_page(console_stack), encoding="utf-8")
     browser.requests.clear()
 
     graph = graph_of(browser, page.as_uri(), execution_prefix(console_stack) + "ord-caught")

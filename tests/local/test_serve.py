@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -341,6 +342,22 @@ def test_submit_reads_standard_input(
     assert status == 0
     assert "line 1: sent, message id" in out
     assert wait_for_records(served, ["srv-0701"])["srv-0701"]["status"] == {"S": "ACCEPTED"}
+
+
+def test_only_aws_and_the_console_are_served(served: Served) -> None:
+    """moto's control API would let any caller reset or reseed the stack behind the local mode's back, and moto's
+    server answers every web origin's cross-origin requests: neither is AWS, neither is served."""
+    reset = urllib.request.Request(f"{served.endpoint}/moto-api/reset", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(reset)
+    assert refused.value.code == 404
+    assert served.client("sqs").get_queue_url(QueueName=served.queue_url.rsplit("/", 1)[1])["QueueUrl"]
+
+    page = urllib.request.Request(
+        f"{served.endpoint}/?Action=ListQueues", headers={"Origin": "https://elsewhere.example"}
+    )
+    with urllib.request.urlopen(page) as answer:
+        assert answer.headers.get("Access-Control-Allow-Origin") is None
 
 
 def test_ctrl_c_stops_serve_cleanly(served: Served) -> None:

@@ -187,3 +187,20 @@ def test_local_without_a_server_says_how_to_start_one(command: list[str], capsys
         f"orders {command[0]}: nothing answers at http://127.0.0.1:{port}:"
         f" start `orders local serve --port {port}` first"
     )
+
+
+@pytest.mark.parametrize("port", ["70000", "-5", "http"])
+def test_a_port_that_is_not_one_is_a_usage_error(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["executions", "--local", "--port", port])
+    assert exited.value.code == 2
+    assert "a port is a number from 0 to 65535" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_a_command_is_one_line_and_exit_130(capsys: pytest.CaptureFixture[str]) -> None:
+    @aws_command
+    def interrupted(args: argparse.Namespace) -> int:
+        raise KeyboardInterrupt
+
+    assert interrupted(argparse.Namespace(command="submit")) == 130
+    assert one_line(capsys) == "orders submit: interrupted"

@@ -146,3 +146,28 @@ def test_ctrl_c_exits_130_in_one_line(
     assert one_line_mistake(capsys) == "orders local run: interrupted; no report written."
     assert report.read_text() == "the previous report\n"
     assert sorted(os.listdir(tmp_path)) == ["orders.jsonl", "report.json"]
+
+
+@pytest.mark.usefixtures("no_run")
+@pytest.mark.parametrize("option", ["FILE", "--report", "--html"])
+def test_a_folder_that_may_not_be_looked_into_is_one_line_and_exit_2(
+    option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under a folder the user may not search (mode 0700, someone else's), even asking whether a path is a
+    folder fails with EACCES. Root may search anything, so the refusal is the one the system would give."""
+    hidden = tmp_path / "private"
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text('{"orderId": "ord-1"}\n')
+    real_stat = Path.stat
+
+    def stat(path: Path, **kwargs: object) -> object:
+        if hidden in (path, *path.parents):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "stat", stat)
+    argv = ["local", "run", str(hidden / "orders.jsonl") if option == "FILE" else str(orders)]
+    if option != "FILE":
+        argv += [option, str(hidden / "out")]
+    assert main(argv) == 2
+    assert "Permission denied" in one_line_mistake(capsys)

@@ -5,7 +5,6 @@ details page (its graph drawn from the definition), read from the services.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflow.console.gather import Sources, gather_all
@@ -27,12 +26,11 @@ def local_sources(stack: EmulatedStack) -> Sources:
     )
 
 
-def write_console_page(stack: EmulatedStack, path: Path) -> None:
-    """`orders local run --html PATH`: the page with every execution, as one self-contained file."""
+def console_page(stack: EmulatedStack) -> str:
+    """`orders local run --html PATH`: the page with every execution, as one self-contained file's text."""
     from workflow.local.patches import reading_back
 
     # Express executions are listed only when the local mode reads its own results (AWS keeps none).
     with reading_back():
         gathered = gather_all(local_sources(stack))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(standalone_page(gathered), encoding="utf-8")
+    return standalone_page(gathered)

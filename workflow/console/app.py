@@ -56,6 +56,8 @@ def console_app(clients_factory: Callable[[], Sources]) -> WsgiApp:
                 status, body = api(route.removeprefix("/api/"), query)
             except ClientError as error:
                 status, body = "502 Bad Gateway", {"error": gather.refusal(error)}
+            except Exception as error:  # shown on the page in one line, not as a traceback in serve's terminal
+                status, body = "500 Internal Server Error", {"error": f"{type(error).__name__}: {error}"}
             return _send(start_response, status, "application/json", json.dumps(body).encode())
         return _send(start_response, "404 Not Found", "text/plain", b"not found")
 

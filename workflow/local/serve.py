@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from botocore.exceptions import ClientError
+from moto.moto_server import werkzeug_app
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -40,6 +40,15 @@ MIN_REST, MAX_REST = 0.01, 0.2
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def _not_aws(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """moto's own control API (`/moto-api`: reset every backend, reseed, reconfigure) and its instance
+    metadata (`/latest`) are not AWS: a caller that reached them could wipe or reseed the stack behind the
+    local mode's back."""
+    body = b"Not found: this endpoint serves the emulated stack's AWS APIs and /console/ only."
+    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 class _QuietRequestHandler(MotoRequestHandler):
     """moto's request handler without a log line per request (errors are still logged)."""
 
@@ -55,7 +64,11 @@ class LocalServer:
 
     def __init__(self, stack: EmulatedStack, port: int, console: WSGIApp) -> None:
         self.stack = stack
-        self._app = DispatcherMiddleware(DomainDispatcherApplication(create_backend_app), {CONSOLE_PATH: console})
+        # moto's server answers every origin's cross-origin requests (any web page open in the browser could
+        # call the stack); AWS's APIs served here do not.
+        werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
+        mounts = {CONSOLE_PATH: console, "/moto-api": _not_aws, "/latest": _not_aws}
+        self._app = DispatcherMiddleware(DomainDispatcherApplication(create_backend_app), mounts)
         self._requested_port = port
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
@@ -107,7 +120,9 @@ class LocalServer:
         while not self._stopping.is_set():
             try:
                 received = source.poll_once()
-            except ClientError as error:  # e.g. the starter's role may not read the queue: say so, keep trying
+            # e.g. the starter's role may not read the queue: say so, keep trying. Anything else is said too
+            # rather than ending the poller's thread while the server still claims to serve.
+            except Exception as error:
                 if str(error) not in self.poller_errors:
                     self.poller_errors.append(str(error))
                 received = 0
