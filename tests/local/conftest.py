@@ -4,11 +4,9 @@ account per test."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -18,6 +16,7 @@ from workflow.console import local_sources
 from workflow.console.app import console_app
 from workflow.local.emulator import EmulatedStack, synthesize_for_local
 from workflow.local.run import process
+from workflow.local.serve import LocalServer
 
 
 @pytest.fixture(scope="session")
@@ -108,17 +107,8 @@ def execution_prefix(stack: EmulatedStack) -> str:
     return stack.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + ":"
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def console_url(console_stack: EmulatedStack) -> Iterator[str]:
-    """The console served on a free port of 127.0.0.1, as `orders local serve` mounts it."""
-    server = make_server("127.0.0.1", 0, console_app(lambda: local_sources(console_stack)), handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/console/"
-    server.shutdown()
-    server.server_close()
+    """The console as `orders local serve` serves it: mounted beside the AWS endpoint, on a free port."""
+    with LocalServer(console_stack, 0, console_app(lambda: local_sources(console_stack))) as server:
+        yield server.console_url
