@@ -7,6 +7,7 @@ the local mode (the emulated stack's clients): they take boto3 clients and resou
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -169,14 +170,24 @@ def failed_executions(stepfunctions: Any, state_machine_arn: str) -> dict[str, s
 
 def notified(stepfunctions: Any, execution_arn: str) -> bool:
     """Whether the execution's NotifyCustomer step succeeded, as its history shows."""
+    pages = stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    return notified_in((event["type"], _entered(event)) for page in pages for event in page["events"])
+
+
+def notified_in(events: Iterable[tuple[str, str]]) -> bool:
+    """Whether a history's (event type, state entered or "") pairs show NotifyCustomer succeeding: the one
+    rule by which the way back and the local report both tell a notified order from an unnotified one."""
     state = ""
-    for page in stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        for event in page["events"]:
-            if "stateEnteredEventDetails" in event:
-                state = event["stateEnteredEventDetails"]["name"]
-            elif event["type"] == "TaskSucceeded" and state == NOTIFY_STATE:
-                return True
+    for event_type, entered in events:
+        if entered:
+            state = entered
+        elif event_type == "TaskSucceeded" and state == NOTIFY_STATE:
+            return True
     return False
+
+
+def _entered(event: dict[str, Any]) -> str:
+    return str(event["stateEnteredEventDetails"]["name"]) if "stateEnteredEventDetails" in event else ""
 
 
 def unfinished_orders(stepfunctions: Any, dynamodb: Any, resources: StackResources) -> dict[str, Unfinished]:

@@ -14,7 +14,7 @@ from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import reading_back, scaled
 from workflow.local.poller import SqsEventSource
 from workflow.messages import Message, Sent, send_lines
-from workflow.operations import redrive_dead_letters, retry_failed_orders, scan_records
+from workflow.operations import FAILED_STATUSES, notified_in, redrive_dead_letters, retry_failed_orders, scan_records
 
 REPORTED_FIELDS = ("total", "currency", "reasons", "error", "cause", "messageId", "executionArn")
 
@@ -28,8 +28,6 @@ UNACCOUNTED = "unaccounted"
 FAILED = "FAILED"
 # Exit status 1 when any message ended so (contract, section 4).
 NOT_A_SUCCESS = (FAILED, DEAD_LETTER, REFUSED, UNACCOUNTED)
-# The outcomes an execution that failed leaves (`ExecutionStatus` of DescribeExecution).
-_EXECUTION_FAILURES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 @dataclass
@@ -321,7 +319,8 @@ def account(
 
     - refused: SQS gave it no message id (or it was no text to send);
     - the status of the record it wrote: the record names its message (`messageId`), unless the execution
-      that wrote it then failed (its notification never sent: a failure, not an outcome, contract section 3);
+      that wrote it then failed before notifying (a failure, not an outcome, contract section 3; the rule the
+      way back uses, `operations.notified_in`);
     - a duplicate: Step Functions refused its start as its key already had an execution (Standard), or its executions
       found the key recorded and ended in SkipDuplicate (Express);
     - FAILED: its execution failed and no record names it (the table could not be written);
@@ -336,13 +335,21 @@ def account(
         runs.setdefault(str(execution["messageId"]), []).append(execution)
     dead = {letter["messageId"] for letter in report_dead_letters}
     again = _sent_again(book, set(runs) | set(book.duplicates) | dead)
-    ended = {str(e["executionArn"]): e["status"] for e in report_executions}
+    # The executions that failed without notifying: a record they wrote is a failure, not an outcome.
+    unnotified = {
+        str(e["executionArn"])
+        for e in report_executions
+        if e["status"] in FAILED_STATUSES
+        and not notified_in(
+            (ev["type"], ev["state"] if ev["type"].endswith("StateEntered") else "") for ev in e["events"]
+        )
+    }
 
     def outcome(message_id: str) -> tuple[str, str | None]:
         if message_id in by_message:
             record = by_message[message_id]
-            writer_failed = ended.get(str(record.get("executionArn"))) in _EXECUTION_FAILURES
-            return (FAILED if writer_failed else str(record["status"])), str(record["orderId"])
+            status = FAILED if str(record.get("executionArn")) in unnotified else str(record["status"])
+            return status, str(record["orderId"])
         if message_id in runs:
             return _unrecorded_outcome(runs[message_id]), str(runs[message_id][0]["orderKey"])
         if message_id in book.duplicates:
@@ -365,7 +372,7 @@ def _unrecorded_outcome(started: list[dict[str, Any]]) -> str:
     """The outcome of a message whose executions wrote no record naming it."""
     if any(e["status"] == "SUCCEEDED" and e["states"][-1:] == ["SkipDuplicate"] for e in started):
         return DUPLICATE
-    if any(e["status"] in _EXECUTION_FAILURES for e in started):
+    if any(e["status"] in FAILED_STATUSES for e in started):
         return FAILED
     return UNACCOUNTED
 
@@ -451,7 +458,7 @@ def _last_failed_execution(report_executions: list[dict[str, Any]]) -> dict[str,
     last: dict[str, dict[str, Any]] = {}
     for execution in report_executions:  # in the order they started, per name
         last[str(execution["orderKey"])] = execution
-    return {key: e for key, e in last.items() if e["status"] in _EXECUTION_FAILURES}
+    return {key: e for key, e in last.items() if e["status"] in FAILED_STATUSES}
 
 
 def succeeded(report: dict[str, Any]) -> bool:
