@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -21,7 +20,8 @@ from rich.table import Table
 
 from workflow import config
 from workflow.aws import USAGE_STATUS, AwsCommandError, DeployedStack, aws_command, stack_of
-from workflow.operations import StackResources, is_express_execution
+from workflow.local.display import STYLES
+from workflow.operations import StackResources, is_express_execution, rfc3339
 
 if TYPE_CHECKING:
     from workflow.local.emulator import EmulatedStack
@@ -35,7 +35,6 @@ EXPRESS_NOT_DESCRIBED = (
     "Express executions cannot be described (DescribeExecution does not support them): "
     "see the state machine's CloudWatch Logs log group."
 )
-STYLES = {"ACCEPTED": "green", "SUCCEEDED": "green", "REJECTED": "yellow", "RUNNING": "cyan"}
 
 
 def operator_command(
@@ -385,10 +384,6 @@ def _event_details(details: dict[str, Any]) -> str:
     if details.get("resourceType"):
         return f"{details['resourceType']}:{details.get('resource', '')}"
     return ""
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- the way back -----------------------------------------------------------------------------

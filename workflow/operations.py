@@ -36,6 +36,11 @@ EXPRESS_NOT_RETRIED = (
 )
 
 
+def rfc3339(moment: datetime) -> str:
+    """A moment as the project writes times: UTC, RFC 3339, to the millisecond (`2026-11-29T21:56:11.123Z`)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass(frozen=True)
 class StackResources:
     """What the stack's outputs name."""
@@ -238,7 +243,7 @@ def record_failure(stepfunctions: Any, dynamodb: Any, table_name: str, key: str,
             ":failed": "FAILED",
             ":error": described.get("error") or described["status"],
             ":cause": described.get("cause") or f"the execution ended {described['status']} before notifying",
-            ":now": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            ":now": rfc3339(datetime.now(UTC)),
             ":writer": writer,
         },
     )

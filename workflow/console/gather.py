@@ -17,6 +17,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from workflow import operations
+
 # The outcomes an execution can have for its order (contract, section 3).
 DUPLICATE = "duplicate"
 # What happened in a state, as the graph colours it.
@@ -51,7 +53,7 @@ class Sources:
 
 
 def rfc3339(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return None if moment is None else operations.rfc3339(moment)
 
 
 def seconds_between(start: datetime | None, stop: datetime | None) -> float | None:

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-STYLES = {"ACCEPTED": "green", "REJECTED": "yellow", "FAILED": "red", "SUCCEEDED": "green"}
+# An outcome's or execution status's colour on the terminal (any other: red).
+STYLES = {"ACCEPTED": "green", "SUCCEEDED": "green", "REJECTED": "yellow", "RUNNING": "cyan"}
 
 
 def orders_table(report: dict[str, Any]) -> Table:
@@ -35,7 +36,7 @@ def orders_table(report: dict[str, Any]) -> Table:
         table.add_row(
             ", ".join(lines),
             record["orderId"],
-            f"[{STYLES.get(status, '')}]{status}[/]",
+            f"[{STYLES.get(status, 'red')}]{status}[/]",
             total,
             "yes" if (record["orderId"], status) in notified else "no",
             detail,
