@@ -286,18 +286,14 @@ def _show_notification(target: DeployedStack, key: str, console: Console) -> Non
 
 def local_notifications(target: DeployedStack) -> list[dict[str, str]]:
     """The order topic's notifications, from the queue the local stack subscribes to it; left on the queue."""
+    from workflow.console.gather import subscribed_messages
+
     sqs, sns = target.client("sqs"), target.client("sns")
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=target.resources.order_topic_arn)["Subscriptions"]
     found: list[dict[str, str]] = []
     for subscription in (s for s in subscriptions if s["Protocol"] == "sqs"):
         url = sqs.get_queue_url(QueueName=subscription["Endpoint"].rsplit(":", 1)[1])["QueueUrl"]
-        messages: list[dict[str, Any]] = []
-        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
-            "Messages", []
-        ):
-            messages.extend(batch)
-        for message in messages:
-            envelope = json.loads(message["Body"])
+        for envelope in subscribed_messages(sqs, url):
             attributes = {name: value["Value"] for name, value in envelope.get("MessageAttributes", {}).items()}
             found.append(
                 {
@@ -307,7 +303,6 @@ def local_notifications(target: DeployedStack) -> list[dict[str, str]]:
                     "message": envelope["Message"],
                 }
             )
-            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
     return found
 
 

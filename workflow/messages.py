@@ -158,6 +158,25 @@ def send_lines(sqs: Any, queue_url: str, messages: Sequence[Message]) -> Sent:
     return Sent(ids=[ids.get(p) for p in range(len(messages))], refused=refused)
 
 
+def peek(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message on a queue, left there for other readers: received (hidden meanwhile), then made visible
+    again at once, ten to a request ("You can send up to 10 ChangeMessageVisibility requests with each
+    ChangeMessageVisibilityBatch action",
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibilityBatch.html)."""
+    received: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=MAX_BATCH_ENTRIES, VisibilityTimeout=30, AttributeNames=["All"]
+    ).get("Messages", []):
+        received.extend(batch)
+    for start in range(0, len(received), MAX_BATCH_ENTRIES):
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            for i, m in enumerate(received[start : start + MAX_BATCH_ENTRIES])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
+    return received
+
+
 def utf8_bytes(text: str) -> int:
     """The bytes of text as UTF-8 (a lone surrogate, which no UTF-8 text holds, counts as its 3 bytes)."""
     return len(text.encode("utf-8", "surrogatepass"))

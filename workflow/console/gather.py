@@ -18,6 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from workflow import operations
+from workflow.messages import peek
 
 # The outcomes an execution can have for its order (contract, section 3).
 DUPLICATE = "duplicate"
@@ -324,16 +325,7 @@ def _published(events: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def subscribed_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
     """Every SNS envelope waiting on a subscribed queue, left there (visible again) for other readers."""
-    envelopes: list[dict[str, Any]] = []
-    received: list[dict[str, Any]] = []
-    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
-        "Messages", []
-    ):
-        received.extend(batch)
-    for message in received:
-        envelopes.append(json.loads(message["Body"]))
-        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-    return envelopes
+    return [json.loads(message["Body"]) for message in peek(sqs, queue_url)]
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:

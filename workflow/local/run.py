@@ -13,7 +13,7 @@ from typing import Any
 from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import reading_back, scaled
 from workflow.local.poller import SqsEventSource
-from workflow.messages import Message, Sent, send_lines
+from workflow.messages import Message, Sent, peek, send_lines
 from workflow.operations import FAILED_STATUSES, notified_in, redrive_dead_letters, retry_failed_orders, scan_records
 
 REPORTED_FIELDS = ("total", "currency", "reasons", "error", "cause", "messageId", "executionArn")
@@ -223,18 +223,15 @@ def records(stack: EmulatedStack) -> list[dict[str, Any]]:
 
 
 def drain_queue(stack: EmulatedStack, queue_url: str, *, keep: bool = False) -> list[dict[str, Any]]:
-    """Every message on a queue, read once; with `keep`, left visible again for another consumer."""
+    """Every message on a queue, read once; with `keep`, left visible again for another consumer (`peek`)."""
     sqs = stack.client("sqs")
+    if keep:
+        return peek(sqs, queue_url)
     messages: list[dict[str, Any]] = []
     while batch := sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300, AttributeNames=["All"]
     ).get("Messages", []):
         messages.extend(batch)
-    if keep:
-        for message in messages:
-            sqs.change_message_visibility(
-                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
     return messages
 
 
