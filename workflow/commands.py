@@ -391,7 +391,7 @@ def redrive_dlq(args: argparse.Namespace, target: DeployedStack, console: Consol
 
     resources = target.resources
     moved = redrive_dead_letters(target.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
-    console.print(f"{moved} dead letters sent back to the order queue of {target.description}.")
+    console.print(f"{len(moved)} dead letters sent back to the order queue of {target.description}.")
     return 0
 
 

@@ -79,13 +79,16 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     return outputs_of(cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0])
 
 
-def redrive_dead_letters(sqs: Any, dead_letter_queue_url: str, queue_url: str) -> int:
-    """Move every dead letter back to the order queue, body and attributes unchanged; how many moved.
+def redrive_dead_letters(sqs: Any, dead_letter_queue_url: str, queue_url: str) -> list[tuple[str, str]]:
+    """Move every dead letter back to the order queue, body and attributes unchanged; the (dead letter's message
+    id, new message id) of each moved. SendMessage answers with "the MessageId of the message sent to the queue"
+    (SendMessageResult, AWS SDK for Java API Reference,
+    https://docs.aws.amazon.com/AWSJavaSDK/latest/javadoc/com/amazonaws/services/sqs/model/SendMessageResult.html).
 
     Each message is sent before it is deleted, so a failure midway duplicates rather than loses it
     (and the workflow deduplicates by key).
     """
-    moved = 0
+    moved: list[tuple[str, str]] = []
     while messages := sqs.receive_message(
         QueueUrl=dead_letter_queue_url,
         MaxNumberOfMessages=10,
@@ -94,13 +97,13 @@ def redrive_dead_letters(sqs: Any, dead_letter_queue_url: str, queue_url: str) -
     ).get("Messages", []):
         for message in messages:
             attributes = message.get("MessageAttributes")
-            sqs.send_message(
+            sent = sqs.send_message(
                 QueueUrl=queue_url,
                 MessageBody=message["Body"],
                 **({"MessageAttributes": attributes} if attributes else {}),
             )
             sqs.delete_message(QueueUrl=dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
+            moved.append((message["MessageId"], sent["MessageId"]))
     return moved
 
 

@@ -62,7 +62,7 @@ def console_order(order_id: str) -> str:
     )
 
 
-def _fail_calls(code: str, status: int, about: str, times: int) -> Any:
+def fail_calls(code: str, status: int, about: str, times: int) -> Any:
     """A botocore `before-call` hook failing the calls whose request mentions `about`, `times` times, as
     workflow.local.faults fails a call: the error AWS returns, but for chosen orders rather than by chance."""
     left = [times]
@@ -89,8 +89,8 @@ def console_stack(assembly: Path) -> Iterator[EmulatedStack]:
     stack = EmulatedStack(assembly, time_scale=0.0001)
     # Registered before the stack starts: the state machine's clients copy the session's hooks when built.
     events = stack.application_session.events
-    events.register("before-call.sns.Publish", _fail_calls("ThrottlingException", 400, "ord-retried", 1))
-    events.register("before-call.dynamodb.PutItem", _fail_calls("InternalServerError", 500, "ord-caught", 99))
+    events.register("before-call.sns.Publish", fail_calls("ThrottlingException", 400, "ord-retried", 1))
+    events.register("before-call.dynamodb.PutItem", fail_calls("InternalServerError", 500, "ord-caught", 99))
     with stack:
         process(stack, [*(console_order(o) for o in CONSOLE_ORDERS), "not json"])
         sfn = stack.client("stepfunctions")

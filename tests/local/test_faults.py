@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.local.conftest import fail_calls
 from workflow.local.emulator import EmulatedStack
 from workflow.local.faults import FaultInjector, parse_rates
 from workflow.local.run import (
@@ -17,13 +18,15 @@ from workflow.local.run import (
     DUPLICATE,
     FAILED,
     build_report,
+    dead_letters,
+    drain_queue,
     process,
     read_messages,
     recover,
     run,
 )
 from workflow.messages import read_file
-from workflow.operations import EXPRESS_NOT_RETRIED, key_of
+from workflow.operations import EXPRESS_NOT_RETRIED, key_of, redrive_dead_letters
 
 # An Express soak runs every delivery of an order to SaveOrder (Standard refuses the second one at
 # StartExecution) and a fifth of them twice: it runs fewer orders, to keep the suite's time.
@@ -183,6 +186,47 @@ def test_the_way_back_recovers_dead_letters_and_failed_orders(stack_of_each_type
         # The orders' messages, sent again, started executions of the same names that succeeded.
         again = [e for e in after["executions"] if e["name"] in failed and e["status"] == "SUCCEEDED"]
         assert sorted(e["name"] for e in again) == sorted(failed)
+
+
+def test_the_way_back_names_the_new_message_each_dead_letter_became(stack: EmulatedStack) -> None:
+    """`redrive-dlq` returns, for each dead letter, its id and the id SendMessage gave it on the order queue: what
+    the local run follows a line's message by, rather than matching bodies."""
+    stack.faults.configure({"sfn": 1.0}, seed=1)  # every start fails: both messages end as dead letters
+    process(stack, [order(1), order(2)])
+    dead = {letter["messageId"] for letter in dead_letters(stack)}
+    assert len(dead) == 2
+
+    moved = redrive_dead_letters(stack.client("sqs"), stack.resources.dead_letter_queue_url, stack.resources.queue_url)
+
+    assert {old for old, _ in moved} == dead
+    on_the_queue = {m["MessageId"] for m in drain_queue(stack, stack.resources.queue_url, keep=True)}
+    assert {new for _, new in moved} == on_the_queue
+    assert len(moved) == 2 and not on_the_queue & dead
+
+
+def test_a_dead_letter_dead_lettered_again_after_the_way_back_keeps_its_line(assembly: Path) -> None:
+    """A line whose message the way back sent again, only to be dead-lettered again, is named by the dead letter
+    now in the queue (its `lines`), which the way back's new message id ties to the line."""
+    stack = EmulatedStack(assembly, time_scale=0.0001)
+    # Every start of soak-0002 fails, the way back's included (the faults it clears are the injector's only).
+    stack.application_session.events.register(
+        "before-call.sfn.StartExecution", fail_calls("ServiceUnavailable", 503, "soak-0002", 10**6)
+    )
+    with stack:
+        process(stack, [order(1), order(2)])
+        first = dead_letters(stack)
+        recovery = recover(stack)
+        report = build_report(stack, seconds=0)
+
+    assert recovery["deadLettersRedriven"] == 1
+    [again] = report["deadLetters"]
+    assert again["messageId"] != first[0]["messageId"]
+    assert again["lines"] == [2]
+    assert [(m["line"], m["orderId"], m["outcome"]) for m in report["messages"]] == [
+        (1, "soak-0001", "ACCEPTED"),
+        (2, None, DEAD_LETTER),
+    ]
+    assert report["messages"][1]["lastMessageId"] == again["messageId"]
 
 
 def test_the_same_seed_gives_the_same_outcome_for_every_line(assembly: Path) -> None:

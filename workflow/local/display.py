@@ -15,7 +15,10 @@ STYLES = {"ACCEPTED": "green", "SUCCEEDED": "green", "REJECTED": "yellow", "RUNN
 def orders_table(report: dict[str, Any]) -> Table:
     """One row per order (key), dead letter and refused line, each with the file's lines it came from."""
     notified = {(n["orderId"], n["status"]) for n in report["notifications"]}
-    outcome_of_line = {(m["line"], m["orderId"]): m["outcome"] for m in report["messages"]}
+    # Each copy of a line (`--duplicates K`) is a message of its own, with an outcome of its own.
+    outcomes_of_line: dict[tuple[int, str | None], list[str]] = {}
+    for message in report["messages"]:
+        outcomes_of_line.setdefault((message["line"], message["orderId"]), []).append(message["outcome"])
     table = Table(title="Orders", title_justify="left", show_lines=False)
     table.add_column("Lines", overflow="fold")
     table.add_column("Order (key)", overflow="fold")
@@ -31,7 +34,9 @@ def orders_table(report: dict[str, Any]) -> Table:
         if unrecorded:
             detail = f"{detail} (no record: the table could not be written)".strip()
         lines = [
-            _line(line, outcome_of_line.get((line, record["orderId"])), status) for line in record.get("lines", [])
+            _line(line, outcome, status)
+            for line in record.get("lines", [])
+            for outcome in outcomes_of_line.get((line, record["orderId"]), [None])
         ]
         table.add_row(
             ", ".join(lines),

@@ -30,9 +30,7 @@ _OPEN, _SEPARATOR, _CLOSE = b'{"Records": [', b", ", b"]}"
 
 
 class SqsEventSource:
-    def __init__(self, stack: EmulatedStack, delivered: dict[str, str] | None = None) -> None:
-        # Each message handed over (id -> body), as the mapping's own record of what it delivered.
-        self.delivered = {} if delivered is None else delivered
+    def __init__(self, stack: EmulatedStack) -> None:
         self._lambda = stack.client("lambda")
         mapping = stack.event_source_mapping()
         self.function_arn: str = mapping["FunctionArn"]
@@ -58,7 +56,6 @@ class SqsEventSource:
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
-        self.delivered.update((m["MessageId"], m["Body"]) for m in messages)
         for batch, payload in self._batches(messages):
             self._hand_over(batch, payload)
         return len(messages)

@@ -70,14 +70,13 @@ def send_messages(stack: EmulatedStack, bodies: Sequence[str | Message]) -> Sent
 class Ledger:
     """What a run can learn only as it happens, from the services' own answers: the message id SQS gave each
     line, each StartExecution that Step Functions refused as a duplicate (ExecutionAlreadyExists: what
-    CloudTrail records of a call, errors included), and each message Lambda's poller delivered (to tie a
-    dead letter sent back by the way back, a new message, to its line). Which outcome each message reached
-    is read afterwards from the services (`account`)."""
+    CloudTrail records of a call, errors included), and the new message id SQS gave each dead letter the way
+    back sent again (to tie that new message to its line). Which outcome each message reached is read
+    afterwards from the services (`account`)."""
 
     sent: list[tuple[Message, str | None]] = field(default_factory=list)
     duplicates: dict[str, str] = field(default_factory=dict)  # message id -> key, of each start refused by name
-    delivered: dict[str, str] = field(default_factory=dict)  # message id -> body, as the poller received it
-    redriven: list[tuple[str, str]] = field(default_factory=list)  # (message id, body) of each dead letter sent back
+    redriven: dict[str, str] = field(default_factory=dict)  # dead letter's message id -> the id it was sent again as
     refused: list[dict[str, Any]] = field(default_factory=list)  # the lines SQS gave no message id, and why
 
     def note_start(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
@@ -114,7 +113,7 @@ def queue_depth(stack: EmulatedStack) -> int:
 
 def drain(stack: EmulatedStack, progress: Progress, on_progress: ProgressCallback, timeout: float) -> None:
     """Poll until the queue is empty (every message started, or moved to the dead-letter queue)."""
-    source = SqsEventSource(stack, ledger(stack).delivered)
+    source = SqsEventSource(stack)
     deadline = time.monotonic() + timeout
     handed_over = 0
     while True:
@@ -196,16 +195,18 @@ def recover(stack: EmulatedStack, timeout: float = 600) -> dict[str, Any]:
     orders through the workflow again (workflow.operations, as against a deployed stack)."""
     stack.faults.configure({}, stack.faults.seed)
     resources = stack.resources
-    # What is sent back becomes new messages: which dead letters they were, to tie them to their lines.
-    ledger(stack).redriven.extend(
-        (m["MessageId"], m["Body"]) for m in drain_queue(stack, resources.dead_letter_queue_url, keep=True)
-    )
     redriven = redrive_dead_letters(stack.client("sqs"), resources.dead_letter_queue_url, resources.queue_url)
-    progress = Progress(messages=redriven)
+    # What is sent back becomes new messages: which dead letters they were, to tie them to their lines.
+    ledger(stack).redriven.update(redriven)
+    progress = Progress(messages=len(redriven))
     drain(stack, progress, lambda p: None, timeout)
     retried = retry_failed_orders(stack.client("stepfunctions"), stack.resource("dynamodb"), resources)
     wait_for_executions(stack, progress, lambda p: None, timeout)
-    return {"deadLettersRedriven": redriven, "ordersRetried": retried.restarted, "ordersNotRetried": retried.skipped}
+    return {
+        "deadLettersRedriven": len(redriven),
+        "ordersRetried": retried.restarted,
+        "ordersNotRetried": retried.skipped,
+    }
 
 
 # --- The report, read back from the emulated services ---------------------------------------
@@ -324,14 +325,14 @@ def account(
     - a dead letter: it is in the dead-letter queue, by its message id;
     - unaccounted: none of these, which a finished run never shows.
 
-    A dead letter the way back sent again is a new message: it is followed under its new id, found by its
-    body among the messages the poller delivered."""
+    A dead letter the way back sent again is a new message: it is followed under the new id SendMessage gave it
+    (`Ledger.redriven`), as often as it was sent again. Each message also names the id it was followed to
+    (`lastMessageId`), the one a dead letter of it has."""
     by_message = {str(r["messageId"]): r for r in report_records if "messageId" in r}
     runs: dict[str, list[dict[str, Any]]] = {}
     for execution in report_executions:
         runs.setdefault(str(execution["messageId"]), []).append(execution)
     dead = {letter["messageId"] for letter in report_dead_letters}
-    again = _sent_again(book, set(runs) | set(book.duplicates) | dead)
     # The executions that failed without notifying: a record they wrote is a failure, not an outcome.
     unnotified = {
         str(e["executionArn"])
@@ -342,26 +343,31 @@ def account(
         )
     }
 
-    def outcome(message_id: str) -> tuple[str, str | None]:
+    def outcome(message_id: str) -> tuple[str, str | None, str]:
+        """The message's outcome, its key, and the id it was followed to."""
         if message_id in by_message:
             record = by_message[message_id]
             status = FAILED if str(record.get("executionArn")) in unnotified else str(record["status"])
-            return status, str(record["orderId"])
+            return status, str(record["orderId"]), message_id
         if message_id in runs:
-            return _unrecorded_outcome(runs[message_id]), str(runs[message_id][0]["orderKey"])
+            return _unrecorded_outcome(runs[message_id]), str(runs[message_id][0]["orderKey"]), message_id
         if message_id in book.duplicates:
-            return DUPLICATE, book.duplicates[message_id]
-        if message_id in again:
-            return outcome(again[message_id])
-        return (DEAD_LETTER if message_id in dead else UNACCOUNTED), None
+            return DUPLICATE, book.duplicates[message_id], message_id
+        if message_id in book.redriven:
+            return outcome(book.redriven[message_id])
+        return (DEAD_LETTER if message_id in dead else UNACCOUNTED), None, message_id
 
-    accounted = []
+    accounted: list[dict[str, Any]] = []
     for message, message_id in book.sent:
         if message_id is None:
-            accounted.append({"line": message.line, "messageId": None, "orderId": None, "outcome": REFUSED})
+            accounted.append(
+                {"line": message.line, "messageId": None, "lastMessageId": None, "orderId": None, "outcome": REFUSED}
+            )
             continue
-        status, key = outcome(message_id)
-        accounted.append({"line": message.line, "messageId": message_id, "orderId": key, "outcome": status})
+        status, key, last = outcome(message_id)
+        accounted.append(
+            {"line": message.line, "messageId": message_id, "lastMessageId": last, "orderId": key, "outcome": status}
+        )
     return accounted
 
 
@@ -372,16 +378,6 @@ def _unrecorded_outcome(started: list[dict[str, Any]]) -> str:
     if any(e["status"] in FAILED_STATUSES for e in started):
         return FAILED
     return UNACCOUNTED
-
-
-def _sent_again(book: Ledger, seen: set[str]) -> dict[str, str]:
-    """Dead letter id -> the id of the message that sent it again (same body, delivered, not sent by the run)."""
-    sent = {message_id for _, message_id in book.sent}
-    new_by_body: dict[str, list[str]] = {}
-    for message_id, body in book.delivered.items():
-        if message_id not in sent and message_id in seen:
-            new_by_body.setdefault(body, []).append(message_id)
-    return {old: new_by_body[body].pop(0) for old, body in book.redriven if new_by_body.get(body)}
 
 
 def build_report(stack: EmulatedStack, *, seconds: float) -> dict[str, Any]:
@@ -397,8 +393,8 @@ def build_report(stack: EmulatedStack, *, seconds: float) -> dict[str, Any]:
     for message in messages:
         if message["orderId"] is not None:
             lines_of_key.setdefault(message["orderId"], set()).add(message["line"])
-        if message["messageId"] is not None:
-            lines_of_message.setdefault(message["messageId"], set()).add(message["line"])
+        if message["lastMessageId"] is not None:
+            lines_of_message.setdefault(message["lastMessageId"], set()).add(message["line"])
     for record in report_records:
         record["lines"] = sorted(lines_of_key.get(str(record["orderId"]), ()))
     for letter in report_dead_letters:
