@@ -17,6 +17,7 @@ from moto import mock_aws
 from workflow import config
 from workflow.aws import aws_command
 from workflow.cli import main
+from workflow.commands import EXPRESS_NOT_DESCRIBED
 
 # Every command on a stack, with the arguments it needs besides where the stack is.
 COMMANDS = [
@@ -145,19 +146,21 @@ def test_a_stack_that_is_not_this_projects_is_one_line_and_exit_1(
     )
 
 
+# The outputs of a stack whose resources are all gone (deleted by hand, say).
+GONE_QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/gone"
+GONE_OUTPUTS = {
+    config.OUTPUT_QUEUE_URL: GONE_QUEUE,
+    config.OUTPUT_DLQ_URL: GONE_QUEUE,
+    config.OUTPUT_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:gone",
+    config.OUTPUT_TABLE_NAME: "gone",
+    config.OUTPUT_ORDER_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
+    config.OUTPUT_OPERATIONS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
+}
+
+
 def test_a_call_aws_refuses_midway_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    # The stack's outputs name a dead-letter queue that is gone (deleted by hand, say).
-    queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/gone"
-    outputs = {
-        config.OUTPUT_QUEUE_URL: queue,
-        config.OUTPUT_DLQ_URL: queue,
-        config.OUTPUT_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:gone",
-        config.OUTPUT_TABLE_NAME: "gone",
-        config.OUTPUT_ORDER_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
-        config.OUTPUT_OPERATIONS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
-    }
     with mock_aws():
-        stack_with_outputs(outputs)
+        stack_with_outputs(GONE_OUTPUTS)
         assert main(["redrive-dlq", "--region", "eu-west-1"]) == 1
     assert one_line(capsys).startswith(
         "orders redrive-dlq: AWS refused ReceiveMessage: AWS.SimpleQueueService.NonExistentQueue: "
@@ -204,3 +207,28 @@ def test_ctrl_c_during_a_command_is_one_line_and_exit_130(capsys: pytest.Capture
 
     assert interrupted(argparse.Namespace(command="submit")) == 130
     assert one_line(capsys) == "orders submit: interrupted"
+
+
+@pytest.mark.parametrize(
+    ("workflow_type", "why"),
+    [
+        ("EXPRESS", f"No history for ord-1: {EXPRESS_NOT_DESCRIBED}"),
+        ("STANDARD", f"No execution named ord-1 in stack {config.STACK_NAME} in eu-west-1."),
+    ],
+)
+def test_history_of_no_such_execution_says_why(
+    workflow_type: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GetExecutionHistory does not support Express executions ("GetExecutionHistory",
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html): against an
+    Express state machine the operator is told so, not that no execution has that name."""
+    with mock_aws():
+        machine = boto3.client("stepfunctions", region_name="eu-west-1").create_state_machine(
+            name="orders",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/orders",
+            type=workflow_type,
+        )
+        stack_with_outputs({**GONE_OUTPUTS, config.OUTPUT_STATE_MACHINE_ARN: machine["stateMachineArn"]})
+        assert main(["history", "ord-1", "--region", "eu-west-1"]) == 1
+    assert one_line(capsys) == f"orders history: {why}"
