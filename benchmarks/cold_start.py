@@ -9,7 +9,8 @@ the same run, on the same machine, which is what to compare across machines. Tar
 handler module at most 1.2x `import boto3` plus creating a Step Functions client (the least a starter
 needs), the validator's at most 1.2x `import boto3`.
 
-The handlers run as Lambda runs them: the stack is synthesized first and each function's own asset
+The handlers run as Lambda runs them: the stack is synthesized first (or its assembly reused from the
+synthesis cache `orders local run` keeps, `workflow.local.synth_cache`) and each function's own asset
 (the packages its deployment package holds) is the code directory, first on `sys.path` and the
 working directory; its environment is the one the template gives it (`Environment.Variables`) plus
 what Lambda sets for every function ("Defined runtime environment variables",
@@ -41,9 +42,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
+sys.path[:0] = [str(ROOT), str(ROOT / "functions"), str(ROOT / "benchmarks")]
+
+from command_failure import one_line  # noqa: E402
 
 from workflow import config  # noqa: E402
+from workflow.local.synth_cache import CachedAssembly  # noqa: E402
 
 TARGET_RATIO = 1.2
 BOTO3 = "import boto3"
@@ -118,11 +122,12 @@ def lambda_environment(template: dict[str, Any], name: str, code_dir: Path) -> d
     return environment
 
 
-def deployed_functions(outdir: Path) -> list[Function]:
-    """Synthesize the stack (cdk-nag included) and read each function as the template deploys it."""
-    from workflow.app import synthesize
-
-    template = synthesize(outdir, local=True)
+def deployed_functions() -> list[Function]:
+    """Each function as the template deploys it, from the synthesized assembly `orders local run` uses (the
+    stack synthesized for the emulator with cdk.json's context, cdk-nag included), reused while its inputs are
+    unchanged (`workflow.local.synth_cache`)."""
+    outdir = CachedAssembly().get()
+    template = json.loads((outdir / f"{config.STACK_NAME}.template.json").read_text())
     manifest = json.loads((outdir / f"{config.STACK_NAME}.assets.json").read_text())
     # The asset each function's code key names: the folder `cdk deploy` zips and uploads.
     sources = {
@@ -173,12 +178,16 @@ def at_revision(function: Function, revision: str, workdir: Path) -> Function:
 def run_once(code: str, environment: dict[str, str], cwd: Path) -> tuple[float, float]:
     """The process's wall time and CPU time (user and system, its own, from the kernel's accounting)."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code], env=environment, cwd=cwd)
+    command = [sys.executable, "-c", code]
+    process = subprocess.Popen(command, env=environment, cwd=cwd, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    stderr = process.stderr.read()  # to its end, when the process exits: a full pipe never blocks it
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    process.stderr.close()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
-        raise subprocess.CalledProcessError(process.returncode, code)
+        raise subprocess.CalledProcessError(process.returncode, command, stderr=stderr)
     return wall, usage.ru_utime + usage.ru_stime
 
 
@@ -202,30 +211,33 @@ def main() -> int:
     if installed != config.POWERTOOLS_VERSION:
         sys.exit(f"Powertools {installed} is installed; the layer pins {config.POWERTOOLS_VERSION}")
 
-    with tempfile.TemporaryDirectory() as work:
-        functions = deployed_functions(Path(work) / "cdk.out")
-        commands: dict[str, tuple[str, dict[str, str], Path]] = {}
-        for function in functions:
-            baseline = BASELINES[function.service]
-            commands[baseline] = (baseline, function.environment, function.code_dir)
-            commands[f"import {function.handler_module}"] = (
-                f"import {function.handler_module}",
-                function.environment,
-                function.code_dir,
-            )
-            if args.against:
-                old = at_revision(function, args.against, Path(work))
-                commands[f"import {function.handler_module} @ {args.against}"] = (
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            functions = deployed_functions()
+            commands: dict[str, tuple[str, dict[str, str], Path]] = {}
+            for function in functions:
+                baseline = BASELINES[function.service]
+                commands[baseline] = (baseline, function.environment, function.code_dir)
+                commands[f"import {function.handler_module}"] = (
                     f"import {function.handler_module}",
-                    old.environment,
-                    old.code_dir,
+                    function.environment,
+                    function.code_dir,
                 )
-            for code in PARTS[function.service] if args.parts else []:
-                commands[code] = (code, function.environment, function.code_dir)
-        commands["(the interpreter alone)"] = ("pass", functions[0].environment, functions[0].code_dir)
-        # One untimed round first: the file system's caches and the bytecode caches, as on a warm Lambda host.
-        measure(commands, 1)
-        times = measure(commands, args.runs)
+                if args.against:
+                    old = at_revision(function, args.against, Path(work))
+                    commands[f"import {function.handler_module} @ {args.against}"] = (
+                        f"import {function.handler_module}",
+                        old.environment,
+                        old.code_dir,
+                    )
+                for code in PARTS[function.service] if args.parts else []:
+                    commands[code] = (code, function.environment, function.code_dir)
+            commands["(the interpreter alone)"] = ("pass", functions[0].environment, functions[0].code_dir)
+            # One untimed round first: the file system's caches and the bytecode caches, as on a warm Lambda host.
+            measure(commands, 1)
+            times = measure(commands, args.runs)
+    except subprocess.CalledProcessError as error:  # a revision git does not know, an import that fails
+        sys.exit(f"cold_start: {one_line(error)}")
 
     wall = {name: statistics.median(w for w, _ in values) for name, values in times.items()}
     cpu = {name: statistics.median(c for _, c in values) for name, values in times.items()}

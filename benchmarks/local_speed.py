@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ORDERS = Path(sys.executable).with_name("orders")
 sys.path[:0] = [str(ROOT / "benchmarks")]
 
+from command_failure import one_line  # noqa: E402
 from local_throughput import orders  # noqa: E402
 
 # CPU seconds of each timed command, by order file (the machine's load inflates wall-clock time, not these).
@@ -46,6 +47,7 @@ def timed_run(order_file: Path, report: Path, environment: dict[str, str]) -> fl
         [str(ORDERS), "local", "run", str(order_file), "--report", str(report)],
         check=True,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         env=environment,
         cwd=ROOT,
     )
@@ -60,6 +62,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("-n", "--orders", type=int, default=2000)
     args = parser.parse_args()
+    try:
+        measure(args)
+    except subprocess.CalledProcessError as error:  # a run that fails: its own last line, not this traceback
+        sys.exit(f"local_speed: {one_line(error)}")
+
+
+def measure(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="orders-speed-") as work:
         folder = Path(work)
         one_line = folder / "one.jsonl"

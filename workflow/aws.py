@@ -82,10 +82,16 @@ class DeployedStack:
         return self.session.resource(service, endpoint_url=self.endpoint_url)
 
 
+def local_endpoint(port: int) -> str:
+    """Where `orders local serve --port PORT` answers."""
+    return f"http://127.0.0.1:{port}"
+
+
 @contextmanager
-def aws_errors() -> Iterator[None]:
+def aws_errors(endpoint: str | None = None) -> Iterator[None]:
     """Turns what boto3 raises for missing settings, an unreachable endpoint or a refused call into an
-    `AwsCommandError` of one line."""
+    `AwsCommandError` of one line, naming AWS or, given its `endpoint`, the local emulator."""
+    service = f"the emulator at {endpoint}" if endpoint else "AWS"
     try:
         yield
     except NoRegionError:
@@ -95,11 +101,11 @@ def aws_errors() -> Iterator[None]:
     except InvalidRegionError as error:
         raise AwsCommandError(f"not a region name: {error}", USAGE_STATUS) from None
     except EndpointConnectionError as error:
-        raise AwsCommandError(f"cannot reach AWS: {error}") from None
+        raise AwsCommandError(f"cannot reach {service}: {error}") from None
     except ClientError as error:
         details = error.response.get("Error", {})
         raise AwsCommandError(
-            f"AWS refused {error.operation_name}: {details.get('Code', 'Unknown')}: {details.get('Message', '')}"
+            f"{service} refused {error.operation_name}: {details.get('Code', 'Unknown')}: {details.get('Message', '')}"
         ) from None
     except BotoCoreError as error:  # a profile not found, a config file that does not parse, an SSO token...
         raise AwsCommandError(str(error)) from None
@@ -120,13 +126,14 @@ def deployed_stack(stack_name: str, region: str | None, *, local_port: int | Non
 
     from workflow.operations import resources_from_outputs, stack_outputs
 
-    with aws_errors():
-        if local_port is None:
-            session, endpoint, once = boto3.Session(region_name=region), None, None
+    endpoint = None if local_port is None else local_endpoint(local_port)
+    with aws_errors(endpoint):
+        if endpoint is None:
+            session, once = boto3.Session(region_name=region), None
         else:
             session = local_session()
-            endpoint = f"http://127.0.0.1:{local_port}"
             once = Config(retries={"total_max_attempts": 1})  # nothing listening is said at once, not after retries
+        where = f"the emulator at {endpoint}" if endpoint else session.region_name
         try:
             outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint, config=once), stack_name)
         except EndpointConnectionError:
@@ -139,17 +146,20 @@ def deployed_stack(stack_name: str, region: str | None, *, local_port: int | Non
             # DescribeStacks: "If the stack doesn't exist, a ValidationError is returned"
             # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
             if error.response.get("Error", {}).get("Code") == "ValidationError":
-                where = f"the emulator at {endpoint}" if endpoint else session.region_name
+                advice = (
+                    "is `orders local serve` running this project's stack?"
+                    if endpoint
+                    else "deploy it (npx cdk deploy), or name yours with --stack-name and --region"
+                )
                 raise AwsCommandError(
-                    f"no stack {stack_name} in {where} ({error.response['Error'].get('Message')}):"
-                    " deploy it (npx cdk deploy), or name yours with --stack-name and --region"
+                    f"no stack {stack_name} in {where} ({error.response['Error'].get('Message')}): {advice}"
                 ) from None
             raise
     try:
         resources = resources_from_outputs(outputs)
     except KeyError as missing:
         raise AwsCommandError(
-            f"stack {stack_name} in {session.region_name} has no output {missing}: is it this project's stack?"
+            f"stack {stack_name} in {where} has no output {missing}: is it this project's stack?"
         ) from None
     return DeployedStack(stack_name, session, resources, endpoint)
 
@@ -180,7 +190,7 @@ def aws_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
     @functools.wraps(run)
     def command(args: argparse.Namespace) -> int:
         try:
-            with aws_errors():
+            with aws_errors(local_endpoint(args.port) if args.local else None):
                 return run(args)
         except AwsCommandError as error:
             line = " ".join(str(error).split())  # an AWS message may span lines; the terminal gets one

@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 # ListExecutions' status filter, without PENDING_REDRIVE, which it refuses with a state machine ARN
 # (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-# DescribeExecution and GetExecutionHistory do not support Express executions
-# (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html).
+# DescribeExecution and GetExecutionHistory do not support Express executions ("DescribeExecution",
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html; "GetExecutionHistory",
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
 EXPRESS_NOT_DESCRIBED = (
-    "Express executions cannot be described (DescribeExecution does not support them): "
+    "Express executions cannot be described (DescribeExecution and GetExecutionHistory do not support them): "
     "see the state machine's CloudWatch Logs log group."
 )
 
@@ -348,6 +349,9 @@ def history(args: argparse.Namespace, target: DeployedStack, console: Console) -
         pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
         events = [event for page in pages for event in page["events"]]
     except sfn.exceptions.ExecutionDoesNotExist:
+        machine = sfn.describe_state_machine(stateMachineArn=target.resources.state_machine_arn)
+        if machine.get("type") == "EXPRESS":  # its executions have no history to read, whatever their name
+            raise AwsCommandError(f"No history for {args.key}: {EXPRESS_NOT_DESCRIBED}") from None
         raise AwsCommandError(f"No execution named {args.key} in {target.description}.") from None
     console.print(history_table(args.key, events))
     return 0

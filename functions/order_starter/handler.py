@@ -1,7 +1,7 @@
 """Starter: one Step Functions execution per SQS message, named by the message's key.
 
-No tracing SDK: Lambda's active tracing records the invocation, and each execution joins its trace
-through StartExecution's `traceHeader` (see `trace_header`).
+No tracing SDK: Lambda's active tracing records the invocation, and each execution joins its trace through the
+invocation's trace header, which botocore sends with StartExecution on its own (see `trace_header`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order_starter.keys import execution_input, order_key
 
 STATE_MACHINE_ARN = os.environ["ORDER_STATE_MACHINE_ARN"]
-# StartExecution's traceHeader: at most 256 characters (AWS Step Functions API Reference, StartExecution:
-# https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+# StartExecution's traceHeader, the request body's field: at most 256 characters (AWS Step Functions API Reference,
+# StartExecution: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
 MAX_TRACE_HEADER = 256
 
 logger = Logger()
@@ -30,10 +30,16 @@ stepfunctions = boto3.client("stepfunctions")
 
 
 def trace_header() -> dict[str, str]:
-    """The invocation's X-Ray trace header as StartExecution's `traceHeader`, so that the execution (Step Functions
-    tracing) continues the trace Lambda's active tracing started. Lambda sets `_X_AMZN_TRACE_ID` for each invocation
-    ("Defined runtime environment variables": https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html);
-    a header StartExecution would refuse is left out rather than failing the start."""
+    """The invocation's X-Ray trace header as the `traceHeader` field of StartExecution's body, so that the execution
+    (Step Functions tracing) continues the trace Lambda's active tracing started. Lambda sets `_X_AMZN_TRACE_ID` for
+    each invocation ("Defined runtime environment variables":
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
+
+    botocore already sends that variable as the `X-Amzn-Trace-Id` HTTP header of every call when
+    `AWS_LAMBDA_FUNCTION_NAME` is set (its handler `add_recursion_detection_header`), and Step Functions uses the
+    header over the body's field when both are given (StartExecution, `traceHeader`): on Lambda the header is what
+    links the trace. The body field is kept so the link does not rest on that botocore behaviour alone. The length
+    check guards only the body field: a value it would refuse is left out rather than failing the start."""
     header = os.environ.get("_X_AMZN_TRACE_ID", "")
     if not header or len(header) > MAX_TRACE_HEADER:
         return {}

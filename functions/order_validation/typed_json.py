@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-# "Numbers can have up to 38 digits of precision" ("Supported data types and naming rules in Amazon DynamoDB":
-# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html).
+# TypeSerializer writes a number through its own decimal context (boto3.dynamodb.types.DYNAMODB_CONTEXT: precision
+# 38, trapping Rounded), so an integer of more than 38 digits raises there instead of being rounded: refused here
+# alike. The 38 is DynamoDB's ("Numbers can have up to 38 digits of precision", "Supported data types and naming
+# rules in Amazon DynamoDB": https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html).
 MAX_NUMBER_DIGITS = 38
 
 
 def attribute_value(value: object) -> dict[str, Any]:
     """`{"S": ...}`, `{"N": ...}`, `{"BOOL": ...}`, `{"NULL": True}`, `{"M": ...}` or `{"L": ...}`. A float is
-    refused, as TypeSerializer refuses it (money is text here), and so is an integer DynamoDB cannot hold."""
+    refused, as TypeSerializer refuses it (money is text here), and so is an integer of more than 38 digits."""
     if value is None:
         return {"NULL": True}
     if isinstance(value, bool):

@@ -72,7 +72,6 @@ def test_the_context_is_part_of_the_key() -> None:
     assert assembly_key({config.CONTEXT_PROFILE: "free-tier"}) != default
     # cdk.json's own value, given again: the same synthesis.
     assert assembly_key({config.CONTEXT_WORKFLOW_TYPE: config.configured(config.CONTEXT_WORKFLOW_TYPE)}) == default
-    assert assembly_key(local=False) != default
 
 
 def test_installed_versions_are_part_of_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

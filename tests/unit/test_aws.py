@@ -13,10 +13,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from workflow import config
-from workflow.aws import aws_command
+from workflow.aws import LOCAL_CREDENTIALS, aws_command
 from workflow.cli import main
+from workflow.commands import EXPRESS_NOT_DESCRIBED
 
 # Every command on a stack, with the arguments it needs besides where the stack is.
 COMMANDS = [
@@ -122,12 +124,12 @@ def test_no_such_stack_is_one_line_and_exit_1(command: list[str], capsys: pytest
     )
 
 
-def stack_with_outputs(outputs: dict[str, str]) -> None:
+def stack_with_outputs(outputs: dict[str, str], region: str = "eu-west-1", endpoint_url: str | None = None) -> None:
     template = {
         "Resources": {"Nothing": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
     }
-    boto3.client("cloudformation", region_name="eu-west-1").create_stack(
+    boto3.client("cloudformation", region_name=region, endpoint_url=endpoint_url, **LOCAL_CREDENTIALS).create_stack(
         StackName=config.STACK_NAME, TemplateBody=json.dumps(template)
     )
 
@@ -145,19 +147,21 @@ def test_a_stack_that_is_not_this_projects_is_one_line_and_exit_1(
     )
 
 
+# The outputs of a stack whose resources are all gone (deleted by hand, say).
+GONE_QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/gone"
+GONE_OUTPUTS = {
+    config.OUTPUT_QUEUE_URL: GONE_QUEUE,
+    config.OUTPUT_DLQ_URL: GONE_QUEUE,
+    config.OUTPUT_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:gone",
+    config.OUTPUT_TABLE_NAME: "gone",
+    config.OUTPUT_ORDER_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
+    config.OUTPUT_OPERATIONS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
+}
+
+
 def test_a_call_aws_refuses_midway_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    # The stack's outputs name a dead-letter queue that is gone (deleted by hand, say).
-    queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/gone"
-    outputs = {
-        config.OUTPUT_QUEUE_URL: queue,
-        config.OUTPUT_DLQ_URL: queue,
-        config.OUTPUT_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:gone",
-        config.OUTPUT_TABLE_NAME: "gone",
-        config.OUTPUT_ORDER_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
-        config.OUTPUT_OPERATIONS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:gone",
-    }
     with mock_aws():
-        stack_with_outputs(outputs)
+        stack_with_outputs(GONE_OUTPUTS)
         assert main(["redrive-dlq", "--region", "eu-west-1"]) == 1
     assert one_line(capsys).startswith(
         "orders redrive-dlq: AWS refused ReceiveMessage: AWS.SimpleQueueService.NonExistentQueue: "
@@ -170,7 +174,7 @@ def test_a_refusal_whose_message_spans_lines_is_still_one_line(capsys: pytest.Ca
         error = {"Error": {"Code": "AccessDenied", "Message": "User: x is not authorized\nto perform: sqs:Receive"}}
         raise ClientError(error, "ReceiveMessage")
 
-    assert refused(argparse.Namespace(command="redrive-dlq")) == 1
+    assert refused(argparse.Namespace(command="redrive-dlq", local=False)) == 1
     assert one_line(capsys) == (
         "orders redrive-dlq: AWS refused ReceiveMessage: AccessDenied:"
         " User: x is not authorized to perform: sqs:Receive"
@@ -202,5 +206,78 @@ def test_ctrl_c_during_a_command_is_one_line_and_exit_130(capsys: pytest.Capture
     def interrupted(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
-    assert interrupted(argparse.Namespace(command="submit")) == 130
+    assert interrupted(argparse.Namespace(command="submit", local=False)) == 130
     assert one_line(capsys) == "orders submit: interrupted"
+
+
+@pytest.mark.parametrize(
+    ("workflow_type", "why"),
+    [
+        ("EXPRESS", f"No history for ord-1: {EXPRESS_NOT_DESCRIBED}"),
+        ("STANDARD", f"No execution named ord-1 in stack {config.STACK_NAME} in eu-west-1."),
+    ],
+)
+def test_history_of_no_such_execution_says_why(
+    workflow_type: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GetExecutionHistory does not support Express executions ("GetExecutionHistory",
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html): against an
+    Express state machine the operator is told so, not that no execution has that name."""
+    with mock_aws():
+        machine = boto3.client("stepfunctions", region_name="eu-west-1").create_state_machine(
+            name="orders",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/orders",
+            type=workflow_type,
+        )
+        stack_with_outputs({**GONE_OUTPUTS, config.OUTPUT_STATE_MACHINE_ARN: machine["stateMachineArn"]})
+        assert main(["history", "ord-1", "--region", "eu-west-1"]) == 1
+    assert one_line(capsys) == f"orders history: {why}"
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[int]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    yield server.get_host_and_port()[1]
+    server.stop()
+
+
+@pytest.fixture
+def emulator(moto_server: int) -> Iterator[int]:
+    """An endpoint that answers as `orders local serve` does (moto's server) but holds no stack yet: its port."""
+    with mock_aws():  # a fresh account, emptied afterwards
+        yield moto_server
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_local_without_the_stack_says_so_of_the_emulator(
+    command: list[str], emulator: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*command, "--local", "--port", str(emulator)]) == 1
+    assert one_line(capsys) == (
+        f"orders {command[0]}: no stack {config.STACK_NAME} in the emulator at http://127.0.0.1:{emulator}"
+        f" (Stack with id {config.STACK_NAME} does not exist): is `orders local serve` running this project's stack?"
+    )
+
+
+def test_local_with_a_stack_that_is_not_this_projects_says_so_of_the_emulator(
+    emulator: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_with_outputs({"Something": "else"}, config.LOCAL_REGION, f"http://127.0.0.1:{emulator}")
+    assert main(["executions", "--local", "--port", str(emulator)]) == 1
+    assert one_line(capsys) == (
+        f"orders executions: stack {config.STACK_NAME} in the emulator at http://127.0.0.1:{emulator}"
+        " has no output 'OrderQueueUrl': is it this project's stack?"
+    )
+
+
+def test_a_call_the_emulator_refuses_midway_names_the_emulator(
+    emulator: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_with_outputs(GONE_OUTPUTS, config.LOCAL_REGION, f"http://127.0.0.1:{emulator}")
+    assert main(["redrive-dlq", "--local", "--port", str(emulator)]) == 1
+    assert one_line(capsys).startswith(
+        f"orders redrive-dlq: the emulator at http://127.0.0.1:{emulator} refused ReceiveMessage:"
+        " AWS.SimpleQueueService.NonExistentQueue: "
+    )

@@ -321,6 +321,25 @@ def test_a_trace_header_of_the_largest_length_start_execution_takes_is_passed(
     assert sent[0]["traceHeader"] == TRACE_HEADER.ljust(256, "x")
 
 
+def test_on_lambda_botocore_also_sends_the_trace_header_which_start_execution_prefers(
+    starter: ModuleType, machine_arn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) botocore sends `_X_AMZN_TRACE_ID` as the `X-Amzn-Trace-Id` HTTP
+    header of every call (its handler `add_recursion_detection_header`), and Step Functions uses that header over
+    the body's `traceHeader` when both are given (API_StartExecution, `traceHeader`, above): what the README says."""
+    headers: list[str] = []
+
+    def record(request: Any, **_: Any) -> None:
+        headers.append(request.headers["X-Amzn-Trace-Id"].decode())
+
+    starter.stepfunctions.meta.events.register("before-send.sfn.StartExecution", record)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "OrderProcessor-OrderStarter")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE_HEADER)
+    event, _ = sqs_event(order("ord-1"))
+    assert starter.lambda_handler(event, Context()) == {"batchItemFailures": []}
+    assert headers == [TRACE_HEADER]
+
+
 @pytest.mark.parametrize(
     "header",
     [None, "", TRACE_HEADER.ljust(257, "x")],
@@ -329,7 +348,8 @@ def test_a_trace_header_start_execution_would_refuse_is_left_out_and_the_order_s
     starter: ModuleType, machine_arn: str, monkeypatch: pytest.MonkeyPatch, header: str | None
 ) -> None:
     """StartExecution's traceHeader takes at most 256 characters (API_StartExecution, above): an invocation without
-    one, or with one StartExecution would refuse, still starts its orders, untraced rather than failed."""
+    one, or with one StartExecution would refuse in the body, still starts its orders, without the body's field
+    rather than failed (on Lambda the HTTP header botocore sends still carries the trace, test above)."""
     sent = start_requests(starter)
     if header is None:
         monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)

@@ -1,13 +1,14 @@
 """The synthesized assembly, reused while nothing that goes into it has changed.
 
 Synthesizing (CDK and cdk-nag, in Node.js through jsii) is most of what a short local run waits for. An
-assembly is kept under a key that hashes every input of a synthesis:
+assembly (every one synthesized for the emulator, `local=True`) is kept under a key that hashes every input
+of a synthesis:
 
 - the files: `app.py`, `cdk.json`, the requirements, the stack's code (`workflow/`, except the local mode
   in `workflow/local/`, which no synthesis imports: a test follows the imports), the handlers
   (`functions/`: the assets) and the definition (`statemachine/`);
-- the context the app is built with (cdk.json's, with the run's own over it, e.g. `--workflow-type`) and
-  whether it is synthesized for the emulator;
+- the context the app is built with (cdk.json's, with the run's own over it, e.g. `--workflow-type`), so
+  that giving cdk.json's own value again reuses the same entry;
 - the installed distributions and their versions (every `*.dist-info` on `sys.path`: aws-cdk-lib,
   constructs, cdk-nag, jsii, ...), the interpreter's version, the `node` executable jsii runs, and the
   environment variables CDK and jsii read (`CDK_*`, `JSII_*`).
@@ -87,7 +88,7 @@ def node_identity() -> str:
     return f"{real} {stat.st_size} {stat.st_mtime_ns}"
 
 
-def assembly_key(context: dict[str, Any] | None = None, *, local: bool = True, root: Path | None = None) -> str:
+def assembly_key(context: dict[str, Any] | None = None, *, root: Path | None = None) -> str:
     """The hash of every input of a synthesis with `context` over cdk.json's (see the module's docstring)."""
     root = root or config.PROJECT_ROOT
     digest = hashlib.sha256()
@@ -97,9 +98,7 @@ def assembly_key(context: dict[str, Any] | None = None, *, local: bool = True, r
         digest.update(data)
 
     add("format", CACHE_FORMAT.encode())
-    add("local", str(local).encode())
-    cdk_json_context = json.loads((root / "cdk.json").read_text())["context"]
-    add("context", json.dumps({**cdk_json_context, **(context or {})}, sort_keys=True).encode())
+    add("context", json.dumps({**config.cdk_json_context(), **(context or {})}, sort_keys=True).encode())
     for path in input_files(root):
         add(f"file {path.relative_to(root).as_posix()}", path.read_bytes())
     add("versions", "\n".join(installed_versions()).encode())
