@@ -21,7 +21,7 @@ from rich.table import Table
 from workflow import config
 from workflow.aws import USAGE_STATUS, AwsCommandError, DeployedStack, aws_command, stack_of
 from workflow.local.display import STYLES
-from workflow.operations import StackResources, is_express_execution, rfc3339
+from workflow.operations import StackResources, event_details, is_express_execution, rfc3339
 
 if TYPE_CHECKING:
     from workflow.local.emulator import EmulatedStack
@@ -364,7 +364,7 @@ def history_table(name: str, events: list[dict[str, Any]]) -> Table:
         table.add_column(column, justify="right" if column in ("ID", "Elapsed (ms)") else "left", overflow="fold")
     started = events[0]["timestamp"] if events else None
     for event in events:
-        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details = event_details(event)
         elapsed = round((event["timestamp"] - started).total_seconds() * 1000) if started else 0
         failed = "Failed" in event["type"] or "TimedOut" in event["type"]
         table.add_row(

@@ -194,6 +194,13 @@ def notified_in(events: Iterable[tuple[str, str]]) -> bool:
     return False
 
 
+def event_details(event: dict[str, Any]) -> dict[str, Any]:
+    """A history event's details: the one `...EventDetails` member its type carries (HistoryEvent,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html), or none."""
+    found: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    return found
+
+
 def _entered(event: dict[str, Any]) -> str:
     return str(event["stateEnteredEventDetails"]["name"]) if "stateEnteredEventDetails" in event else ""
 
@@ -203,7 +210,8 @@ def unfinished_orders(stepfunctions: Any, dynamodb: Any, resources: StackResourc
     was aborted, and no execution has since recorded and notified it. A key is finished when its record is
     ACCEPTED or REJECTED and the execution that wrote it succeeded, is still running, or notified the
     customer before it ended. FAILED records whose execution is no longer listed (Standard workflows keep
-    executions 90 days) are included too.
+    a closed execution's history 90 days: Step Functions service quotas,
+    https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html) are included too.
     """
     table = dynamodb.Table(resources.table_name)
     failed = failed_executions(stepfunctions, resources.state_machine_arn)

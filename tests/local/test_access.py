@@ -24,8 +24,9 @@ from tests.orders import order
 from workflow import config
 from workflow.local.emulator import DeploymentFailed, EmulatedStack
 from workflow.local.patches.fidelity.access import ResourceCreationFailed
-from workflow.local.run import read_messages, run
+from workflow.local.run import run
 from workflow.local.runtime import FunctionSpec
+from workflow.messages import read_file
 
 TEMPLATE = f"{config.STACK_NAME}.template.json"
 SAMPLES = Path(__file__).parents[2] / "samples" / "orders.jsonl"
@@ -334,7 +335,7 @@ def test_without_the_operations_topic_grant_alerts_fail(assembly: Path, tmp_path
 
 def test_the_ordinary_run_passes_with_every_call_checked(assembly: Path) -> None:
     with EmulatedStack(assembly, time_scale=0.0001) as stack:
-        bodies = read_messages(SAMPLES.read_text().splitlines())
+        bodies = read_file(SAMPLES.read_bytes())
         report = run(stack, bodies)
         assert report["summary"]["deadLetters"] == 0
         assert report["summary"]["failed"] == 0

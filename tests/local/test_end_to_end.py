@@ -8,8 +8,9 @@ from typing import Any
 from order_starter.keys import execution_input
 from tests.orders import order
 from workflow.local.emulator import ACCOUNT_ID, REGION, EmulatedStack
-from workflow.local.run import drain_queue, executions, notifications, read_messages, run
+from workflow.local.run import drain_queue, executions, notifications, run
 from workflow.local.runtime import FunctionSpec, LambdaServiceError
+from workflow.messages import read_file
 
 HAPPY_PATH = ["ValidateOrder", "SaveOrder", "NotifyCustomer"]
 DUPLICATE_PATH = ["ValidateOrder", "SaveOrder", "SkipDuplicate"]
@@ -104,7 +105,7 @@ def test_a_message_sent_k_times_is_one_order_or_k_rejections_without_an_order_id
     stack_of_each_type: EmulatedStack,
 ) -> None:
     stack = stack_of_each_type
-    report = run(stack, read_messages([order("ord-1"), "not JSON"], duplicates=3))
+    report = run(stack, read_file(f"{order('ord-1')}\nnot JSON".encode(), duplicates=3))
 
     records = by_key(report["records"])
     assert sorted(r["status"] for r in records.values()) == ["ACCEPTED", "REJECTED", "REJECTED", "REJECTED"]

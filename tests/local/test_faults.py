@@ -21,7 +21,6 @@ from workflow.local.run import (
     dead_letters,
     drain_queue,
     process,
-    read_messages,
     recover,
     run,
 )
@@ -114,7 +113,7 @@ def the_way_back(stack: EmulatedStack, failed: set[str], bodies: dict[str, str])
 def test_soak_every_order_ends_once_under_faults_and_duplicates(stack_of_each_type: EmulatedStack) -> None:
     stack = stack_of_each_type
     orders = SOAK_ORDERS[stack.workflow_type]
-    bodies = read_messages([order(i) for i in range(orders)], duplicates=2)
+    bodies = read_file("\n".join(order(i) for i in range(orders)).encode(), duplicates=2)
     keys = {f"soak-{i:04d}" for i in range(orders)}
     stack.faults.configure(SOAK_FAULTS | AT_LEAST_ONCE[stack.workflow_type], seed=20261129)
 

@@ -248,7 +248,7 @@ def _entry(
     details = scheduled[0]["taskScheduledEventDetails"] if scheduled else {}
     output: Any = _json(exited["stateExitedEventDetails"].get("output")) if exited else None
     if failures and last_failed:
-        failure = _details(failures[-1])
+        failure = operations.event_details(failures[-1])
         output = {"Error": failure.get("error"), "Cause": failure.get("cause")}
     return {
         "name": entered["stateEnteredEventDetails"]["name"],
@@ -258,7 +258,7 @@ def _entry(
         "entered": rfc3339(entered["timestamp"]),
         "seconds": seconds_between(entered["timestamp"], left["timestamp"] if left else None),
         "attempts": len(scheduled) if scheduled else None,
-        "errors": [_details(e).get("error") or e["type"] for e in failures],
+        "errors": [operations.event_details(e).get("error") or e["type"] for e in failures],
         "input": _json(entered["stateEnteredEventDetails"].get("input")),
         "output": output,
     }
@@ -328,13 +328,8 @@ def subscribed_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
     return [json.loads(message["Body"]) for message in peek(sqs, queue_url)]
 
 
-def _details(event: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-    return found
-
-
 def _event(event: dict[str, Any], started: datetime) -> dict[str, Any]:
-    details = _details(event)
+    details = operations.event_details(event)
     return {
         "id": event["id"],
         "type": event["type"],

@@ -18,7 +18,7 @@ from workflow.local.emulator import EmulatedStack, synthesize_for_local
 from workflow.local.run import execution_arns, run
 from workflow.local.runtime import FunctionSpec
 from workflow.messages import read_file
-from workflow.operations import scan_records
+from workflow.operations import event_details, scan_records
 from workflow.profiles import PROFILES
 
 SAMPLES = config.PROJECT_ROOT / "samples" / "orders.jsonl"
@@ -133,7 +133,7 @@ def _execution_log_bytes(stack: EmulatedStack, arn: str, level: str) -> int:
     for event in events:
         if level == "OFF" or (level == "ERROR" and not event["type"].endswith(ERROR_EVENTS)):
             continue
-        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details = event_details(event)
         record = {
             "id": str(event["id"]),
             "type": event["type"],

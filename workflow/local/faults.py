@@ -84,7 +84,7 @@ def parse_rates(text: str) -> dict[str, float]:
     return rates
 
 
-_SUBJECT = "local-faults-subject"
+_PARAMETERS = "local-faults-parameters"
 
 
 def call_subject(operation: str, params: dict[str, Any]) -> str | None:
@@ -150,8 +150,10 @@ class FaultInjector:
         """Hook into a botocore session's (or client's) event system."""
         for name in SERVICES:
             # The API parameters (which name the order) are seen before they are serialized; the request's
-            # context carries what they name to the hook that decides.
-            events.register(f"before-parameter-build.{name}", _note_subject, unique_id=f"local-faults-subject-{name}")
+            # context carries them to the hook that decides.
+            events.register(
+                f"before-parameter-build.{name}", _keep_parameters, unique_id=f"local-faults-subject-{name}"
+            )
             events.register(f"before-call.{name}", self._hook(name), unique_id=f"local-faults-{name}")
 
     def _hook(self, name: str) -> Any:
@@ -161,7 +163,7 @@ class FaultInjector:
             share = self.rates.get(name, 0.0)
             if not share:
                 return None
-            call = (name, model.name, context.get(_SUBJECT))
+            call = (name, model.name, call_subject(model.name, context.get(_PARAMETERS, {})))
             with self._lock:
                 nth = self._calls[call]
                 self._calls[call] += 1
@@ -184,5 +186,6 @@ class FaultInjector:
         return dict(sorted(self.injected.items()))
 
 
-def _note_subject(params: dict[str, Any], model: Any, context: dict[str, Any], **kwargs: Any) -> None:
-    context[_SUBJECT] = call_subject(model.name, params)
+def _keep_parameters(params: dict[str, Any], model: Any, context: dict[str, Any], **kwargs: Any) -> None:
+    # Only kept: what the call is about is worked out when a fault may be drawn, not on every call.
+    context[_PARAMETERS] = params

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,14 @@ from workflow.local.emulator import EmulatedStack
 from workflow.local.patches import reading_back, scaled
 from workflow.local.poller import SqsEventSource
 from workflow.messages import Message, Sent, peek, send_lines
-from workflow.operations import FAILED_STATUSES, notified_in, redrive_dead_letters, retry_failed_orders, scan_records
+from workflow.operations import (
+    FAILED_STATUSES,
+    event_details,
+    notified_in,
+    redrive_dead_letters,
+    retry_failed_orders,
+    scan_records,
+)
 
 REPORTED_FIELDS = ("total", "currency", "reasons", "error", "cause", "messageId", "executionArn")
 
@@ -39,16 +46,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-def read_messages(lines: Iterable[str], duplicates: int = 1) -> list[Message]:
-    """Each item is one line's text (not split further); blank ones are skipped, numbered all the same."""
-    return [
-        Message(number, line.removesuffix("\n").removesuffix("\r"))
-        for number, line in enumerate(lines, start=1)
-        if line.strip(" \t\r\n")
-        for _ in range(duplicates)
-    ]
 
 
 def as_messages(bodies: Sequence[str | Message]) -> list[Message]:
@@ -296,7 +293,7 @@ def _json_object(text: str | None) -> dict[str, Any]:
 
 
 def _event(event: dict[str, Any], started: Any) -> dict[str, Any]:
-    details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    details = event_details(event)
     return {
         "id": event["id"],
         "type": event["type"],
@@ -460,6 +457,13 @@ def succeeded(report: dict[str, Any]) -> bool:
 
 
 def retries(execution: dict[str, Any]) -> int:
-    """Task attempts beyond the first, as the execution's history shows them."""
-    types = [e["type"] for e in execution["events"]]
-    return types.count("TaskScheduled") - types.count("TaskStateEntered")
+    """Task attempts beyond the first, as the execution's history shows them: each TaskScheduled that follows
+    another one within the same Task state."""
+    counted, scheduled = 0, False
+    for event in execution["events"]:
+        if event["type"] == "TaskStateEntered":
+            scheduled = False
+        elif event["type"] == "TaskScheduled":
+            counted += scheduled
+            scheduled = True
+    return counted
