@@ -1,8 +1,8 @@
 """What each handler's module loads at cold start, in a fresh interpreter with the environment Lambda gives it.
 
 Lambda bills the init phase, and a library imported there is paid on every cold start: the handlers import
-no tracing SDK (Lambda's active tracing records the invocations) and ValidateOrder no boto3 (it writes
-DynamoDB's typed JSON itself). How long the imports take is measured by `benchmarks/cold_start.py`, not here.
+no tracing SDK (Lambda's active tracing records the invocations), ValidateOrder no boto3 (it writes
+DynamoDB's typed JSON itself) and the starter only botocore (its one client needs nothing of boto3). How long the imports take is measured by `benchmarks/cold_start.py`, not here.
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def test_no_handler_loads_a_tracing_sdk(module: str) -> None:
     assert "aws_lambda_powertools" in loaded
     assert "aws_xray_sdk" not in loaded
     assert "opentelemetry" not in loaded
+
+
+def test_the_starter_creates_its_client_from_botocore_alone() -> None:
+    loaded = loaded_packages("order_starter.handler")
+    assert {"botocore", "order_starter"} <= loaded
+    assert "boto3" not in loaded
+    assert "s3transfer" not in loaded
 
 
 def test_validate_order_loads_no_aws_sdk_client_library() -> None:

@@ -73,14 +73,16 @@ class EmulatedStack:
         self.access.register(self.application_session.events)
         self.alarm_action_failures: list[str] = []
         self._saved_default_session: boto3.Session | None = None
+        self._saved_get_session: Callable[..., botocore.session.Session] | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._gc_threshold = gc.get_threshold()
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
     def __enter__(self) -> EmulatedStack:
         self._mock.start()
-        # The handlers' own clients come from boto3's default session.
+        # The handlers' own clients come from boto3's default session, or from botocore's (the starter's).
         self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.application_session
+        self._saved_get_session, botocore.session.get_session = botocore.session.get_session, self._get_session
         self.runtime.__enter__()
         try:
             patches.install(self.runtime, self.time_scale, self.faults)
@@ -102,10 +104,21 @@ class EmulatedStack:
         gc.set_threshold(*self._gc_threshold)
         gc.unfreeze()
         boto3.DEFAULT_SESSION = self._saved_default_session
+        if self._saved_get_session is not None:
+            botocore.session.get_session = self._saved_get_session
         self.runtime.__exit__()
         patches.forget_stack()
         self._mock.stop()
         shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def _get_session(self, env_vars: dict[str, Any] | None = None) -> botocore.session.Session:
+        """`botocore.session.get_session` as code running as a function sees it: the application's session (its
+        faults, its role's access); anywhere else, a new session as before."""
+        if self.runtime.current_function() is not None:
+            session: botocore.session.Session = self.application_session._session
+            return session
+        assert self._saved_get_session is not None
+        return self._saved_get_session(env_vars)
 
     def client(self, service: str) -> Any:
         """The local mode's own client for a service (one per service, shared by its threads)."""
@@ -225,7 +238,7 @@ _LOADER = botocore.loaders.create_loader()
 def unsigned_session() -> boto3.Session:
     """Clients that do not sign requests: the emulator ignores signatures, and signing costs more than
     the emulated call itself. Requests without credentials land in the emulator's default account."""
-    core = botocore.session.get_session()
+    core = botocore.session.Session()
     core.register_component("data_loader", _LOADER)
     core.set_default_client_config(Config(signature_version=UNSIGNED))
     return boto3.Session(botocore_session=core, region_name=REGION)
