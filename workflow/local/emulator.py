@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.loaders
-import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
 from moto import mock_aws
@@ -29,6 +27,7 @@ from workflow.local.access.account import read_deployed
 from workflow.local.access.enforce import AccessControl, alarm_actions
 from workflow.local.access.policy import UnsupportedPolicy
 from workflow.local.faults import FaultInjector
+from workflow.local.patches.speed.models import botocore_session
 from workflow.local.runtime import LambdaRuntime
 from workflow.operations import outputs_of, resources_from_outputs
 
@@ -217,16 +216,12 @@ def subscribed_queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
     }
 
 
-# One loader for every session of the process: each service model is read from botocore's JSON once, not
-# once per session (the local mode's and the application's).
-_LOADER = botocore.loaders.create_loader()
-
-
 def unsigned_session() -> boto3.Session:
     """Clients that do not sign requests: the emulator ignores signatures, and signing costs more than
     the emulated call itself. Requests without credentials land in the emulator's default account."""
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _LOADER)
+    # One loader for every session of the process (`speed.models`): each service model is read from botocore's
+    # JSON once, not once per session (the local mode's, the application's, moto's).
+    core = botocore_session()
     core.set_default_client_config(Config(signature_version=UNSIGNED))
     return boto3.Session(botocore_session=core, region_name=REGION)
 
