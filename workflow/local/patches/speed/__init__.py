@@ -12,6 +12,8 @@ Each module patches one service, or moto's request plumbing; its docstring lists
 - `sns`: one signing certificate per key, and a 1024-bit key.
 - `dynamodb`: each parsed condition expression kept.
 - `cloudformation`: a JSON template read as JSON rather than through PyYAML.
+- `definitions`: each state machine definition parsed once, when the state machine is created, for its
+  executions too.
 - `models`: each botocore model file read once per process, by one loader that moto's model loading and
   its backends' region lookups share.
 - `imports`: moto's CloudFormation parser, SSM and Step Functions without the services only the parser's
@@ -24,11 +26,12 @@ from __future__ import annotations
 from workflow.local.patches.speed import dynamodb, imports, models, requests, sns, sqs, stepfunctions  # noqa: F401
 
 # isort: split
-from workflow.local.patches.speed import cloudformation
+from workflow.local.patches.speed import cloudformation, definitions
 
 
 def install() -> None:
     models.install()
+    definitions.install()
     requests.install()
     sqs.install()
     dynamodb.install()
