@@ -74,9 +74,15 @@ class EmulatedStack:
         self._saved_default_session: boto3.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._gc_threshold = gc.get_threshold()
+        self._gc_enabled = True
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
     def __enter__(self) -> EmulatedStack:
+        # What deploying loads (moto's models, botocore's service models, the stack) lives as long as the
+        # emulator, and next to none of it is garbage: the collector would only scan it again and again
+        # (about 0.1 s of a one-line run's deployment).
+        self._gc_enabled = gc.isenabled()
+        gc.disable()
         self._mock.start()
         # The handlers' own clients come from boto3's default session.
         self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.application_session
@@ -87,19 +93,20 @@ class EmulatedStack:
         except BaseException:
             self.__exit__(None, None, None)
             raise
-        # What is loaded by now (moto's models, botocore's service models, the stack) lives as long as
-        # the emulator: keep the garbage collector from scanning it again and again during a run. (Without
-        # collecting first: what little of it is garbage waits for `__exit__`, and a full collection costs
-        # more than a one-line run's whole pipeline.)
+        # Keep the collector from scanning what is loaded by now during the run too. (Without collecting
+        # first: what little of it is garbage waits for `__exit__`, and a full collection costs more than a
+        # one-line run's whole pipeline.)
         gc.freeze()
         # A run allocates and drops thousands of objects per order: collecting young objects every
         # 10,000 allocations rather than 700 halves the collector's time (measured).
         gc.set_threshold(10_000, *self._gc_threshold[1:])
+        gc.enable()
         return self
 
     def __exit__(self, *exc: object) -> None:
         gc.set_threshold(*self._gc_threshold)
         gc.unfreeze()
+        (gc.enable if self._gc_enabled else gc.disable)()
         boto3.DEFAULT_SESSION = self._saved_default_session
         self.runtime.__exit__()
         patches.forget_stack()
