@@ -3,10 +3,13 @@
 """KMS: a key's RSA signing key made when something first uses it.
 
 moto gives every KMS key a private key for Sign, Verify and GetPublicKey, an RSA-2048 one even for a symmetric
-encryption key (which only encrypts): generating it takes about 0.05 s of CPU per key, at every deployment
-(this stack has one customer managed key, and AWS managed keys are created on first use). An RSA key is made the
-first time it is used instead, as moto would have made it; an ECC key, whose creation checks its key spec, is
-made at once, as moto makes it.
+encryption key, whose key usage can only be ENCRYPT_DECRYPT ("CreateKey", KeyUsage,
+https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html) and which has no public key
+("GetPublicKey": "Returns the public key of an asymmetric KMS key",
+https://docs.aws.amazon.com/kms/latest/APIReference/API_GetPublicKey.html): generating it takes about 0.05 s of
+CPU per key, at every deployment (this stack has one customer managed key, and AWS managed keys are created on
+first use). An RSA key is made the first time it is used instead, as moto would have made it; an ECC key, whose
+creation checks its key spec, is made at once, as moto makes it.
 """
 
 from __future__ import annotations
