@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,8 @@ from botocore.exceptions import ClientError
 
 from tests.orders import order
 from workflow import config
-from workflow.local.emulator import DeploymentFailed, EmulatedStack
+from workflow.local.access.account import read_deployed
+from workflow.local.emulator import ACCOUNT_ID, REGION, DeploymentFailed, EmulatedStack
 from workflow.local.patches.fidelity.access import ResourceCreationFailed
 from workflow.local.run import run
 from workflow.local.runtime import FunctionSpec
@@ -497,3 +499,44 @@ def test_a_policy_the_checks_cannot_judge_stops_the_deployment(assembly: Path, t
     cannot = r"the local mode cannot check the policy of arn:aws:sns:.*set operator"
     with pytest.raises(DeploymentFailed, match=cannot), EmulatedStack(variant(assembly, tmp_path, add_a_set_operator)):
         pass
+
+
+def test_the_policies_are_read_in_few_calls_and_as_each_role_s_own_calls_read_them(stack: EmulatedStack) -> None:
+    """Every role's policies come from one IAM call, and each resource's key from KMS's list of keys; what
+    is read is what IAM answers role by role (inline policies, then the attached ones' default version)."""
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **kwargs: Any) -> None:
+        calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    services = ("iam", "kms", "lambda", "sqs", "sns", "dynamodb", "stepfunctions")
+    for service in services:
+        stack.client(service).meta.events.register("before-call", count)
+    try:
+        deployed = read_deployed(stack.client, ACCOUNT_ID, REGION)
+    finally:
+        for service in services:
+            stack.client(service).meta.events.unregister("before-call", count)
+    assert calls["iam:GetAccountAuthorizationDetails"] == 1
+    assert not [call for call in calls if call.startswith("iam:") and call != "iam:GetAccountAuthorizationDetails"]
+    assert calls["kms:DescribeKey"] == 0
+
+    iam = stack.client("iam")
+    one_by_one = {}
+    for role in iam.list_roles()["Roles"]:
+        name = role["RoleName"]
+        inline = [
+            iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+            for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]
+        ]
+        attached = []
+        for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+            version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+            attached.append(
+                iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"]
+            )
+        one_by_one[role["Arn"]] = inline + attached
+    assert len(one_by_one) >= 3
+    assert deployed.role_policies == one_by_one
+    key = stack.client("kms").describe_key(KeyId=stack.client("kms").list_keys()["Keys"][0]["KeyId"])["KeyMetadata"]
+    assert deployed.tables[stack.resources.table_name].key_arn == key["Arn"]

@@ -43,11 +43,34 @@ def test_clients_are_shared_and_built_while_no_handler_changes_the_environment(s
 
 def test_the_garbage_collector_skips_what_the_emulator_loaded_and_only_while_it_runs(assembly: Path) -> None:
     before = gc.get_threshold()
-    with EmulatedStack(assembly):
-        assert gc.get_freeze_count() > 0
-        assert gc.get_threshold()[0] == 10_000
+    collections: list[int] = []
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    stack = EmulatedStack(assembly)
+    gc.callbacks.append(collected)
+    try:
+        with stack:
+            deploying = list(collections)  # what ran while the stack was deployed
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] == 10_000
+    finally:
+        gc.callbacks.remove(collected)
+    assert deploying == []
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+    assert gc.isenabled()
+    # A caller that had the collector off finds it off again.
+    gc.disable()
+    try:
+        with EmulatedStack(assembly):
+            assert gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_notifications_are_signed_and_the_signature_verifies_with_the_served_certificate(

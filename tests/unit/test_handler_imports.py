@@ -2,7 +2,8 @@
 
 Lambda bills the init phase, and a library imported there is paid on every cold start: the handlers import
 no tracing SDK (Lambda's active tracing records the invocations), ValidateOrder no boto3 (it writes
-DynamoDB's typed JSON itself) and the starter only botocore (its one client needs nothing of boto3). How long the imports take is measured by `benchmarks/cold_start.py`, not here.
+DynamoDB's typed JSON itself) and the starter only botocore (its one client needs nothing of boto3). How long
+the imports take is measured by `benchmarks/cold_start.py`, not here.
 """
 
 from __future__ import annotations

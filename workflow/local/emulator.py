@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.loaders
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
@@ -29,6 +28,7 @@ from workflow.local.access.account import read_deployed
 from workflow.local.access.enforce import AccessControl, alarm_actions
 from workflow.local.access.policy import UnsupportedPolicy
 from workflow.local.faults import FaultInjector
+from workflow.local.patches.speed.models import botocore_session
 from workflow.local.runtime import LambdaRuntime
 from workflow.operations import outputs_of, resources_from_outputs
 
@@ -76,9 +76,15 @@ class EmulatedStack:
         self._saved_get_session: Callable[..., botocore.session.Session] | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._gc_threshold = gc.get_threshold()
+        self._gc_enabled = True
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
     def __enter__(self) -> EmulatedStack:
+        # What deploying loads (moto's models, botocore's service models, the stack) lives as long as the
+        # emulator, and next to none of it is garbage: the collector would only scan it again and again
+        # (about 0.1 s of a one-line run's deployment).
+        self._gc_enabled = gc.isenabled()
+        gc.disable()
         self._mock.start()
         # The handlers' own clients come from boto3's default session, or from botocore's (the starter's).
         self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.application_session
@@ -90,19 +96,20 @@ class EmulatedStack:
         except BaseException:
             self.__exit__(None, None, None)
             raise
-        # What is loaded by now (moto's models, botocore's service models, the stack) lives as long as
-        # the emulator: keep the garbage collector from scanning it again and again during a run. (Without
-        # collecting first: what little of it is garbage waits for `__exit__`, and a full collection costs
-        # more than a one-line run's whole pipeline.)
+        # Keep the collector from scanning what is loaded by now during the run too. (Without collecting
+        # first: what little of it is garbage waits for `__exit__`, and a full collection costs more than a
+        # one-line run's whole pipeline.)
         gc.freeze()
         # A run allocates and drops thousands of objects per order: collecting young objects every
         # 10,000 allocations rather than 700 halves the collector's time (measured).
         gc.set_threshold(10_000, *self._gc_threshold[1:])
+        gc.enable()
         return self
 
     def __exit__(self, *exc: object) -> None:
         gc.set_threshold(*self._gc_threshold)
         gc.unfreeze()
+        (gc.enable if self._gc_enabled else gc.disable)()
         boto3.DEFAULT_SESSION = self._saved_default_session
         if self._saved_get_session is not None:
             botocore.session.get_session = self._saved_get_session
@@ -230,16 +237,12 @@ def subscribed_queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
     }
 
 
-# One loader for every session of the process: each service model is read from botocore's JSON once, not
-# once per session (the local mode's and the application's).
-_LOADER = botocore.loaders.create_loader()
-
-
 def unsigned_session() -> boto3.Session:
     """Clients that do not sign requests: the emulator ignores signatures, and signing costs more than
     the emulated call itself. Requests without credentials land in the emulator's default account."""
-    core = botocore.session.Session()
-    core.register_component("data_loader", _LOADER)
+    # One loader for every session of the process (`speed.models`): each service model is read from botocore's
+    # JSON once, not once per session (the local mode's, the application's, moto's).
+    core = botocore_session()
     core.set_default_client_config(Config(signature_version=UNSIGNED))
     return boto3.Session(botocore_session=core, region_name=REGION)
 

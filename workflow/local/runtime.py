@@ -125,10 +125,13 @@ class LambdaRuntime:
         if self._saved_streams:
             sys.stdout, sys.stderr = self._saved_streams
         # The deployment packages are deleted with the emulator: forget the modules loaded from them,
-        # so a later import finds the source tree (or the next emulator's packages) again.
+        # so a later import finds the source tree (or the next emulator's packages) again. Their `__file__`
+        # starts with the work folder as `_handler` put it on sys.path (resolving every module's path,
+        # thousands of them, took half a second).
+        packages = os.path.join(os.path.abspath(self._work_dir), "")
         for name, module in list(sys.modules.items()):
             location = getattr(module, "__file__", None)
-            if location and Path(location).resolve().is_relative_to(self._work_dir.resolve()):
+            if isinstance(location, str) and location.startswith(packages):
                 del sys.modules[name]
         self._handlers.clear()
 

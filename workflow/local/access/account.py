@@ -2,10 +2,14 @@
 auditor would read them from AWS, never from a second description of the stack.
 
 - Roles: each role's inline policies (`AWS::IAM::Policy` and a role's `Policies`) and attached
-  managed policies (IAM ListRolePolicies/GetRolePolicy, ListAttachedRolePolicies/GetPolicyVersion).
+  managed policies, all in one IAM GetAccountAuthorizationDetails ("a snapshot of the configuration of IAM
+  permissions", its pages filtered to roles and customer managed policies:
+  https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html); an attached
+  AWS managed policy, which that filter leaves out, through GetPolicy/GetPolicyVersion.
 - Queues and topics: their resource policy (SQS GetQueueAttributes `Policy`, SNS GetTopicAttributes
   `Policy`) and their KMS key; the table's and the state machine's KMS key (DescribeTable,
-  DescribeStateMachine); each key's policy (KMS GetKeyPolicy).
+  DescribeStateMachine); each key's policy (KMS GetKeyPolicy). A key named by its id or ARN is found in
+  KMS ListKeys, which gives both; any other name (an alias) through DescribeKey.
 - Which role each function runs as (Lambda ListFunctions).
 """
 
@@ -73,17 +77,18 @@ def read_deployed(client: Callable[[str], Any], account: str, region: str) -> De
         return _parsed_document(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
 
     deployed.load_key_policy = key_policy
+    key_arns: dict[str, str] = {}
     for key in _pages(kms, "list_keys", "Keys"):
         deployed.key_policy(key["KeyArn"])
+        key_arns[key["KeyId"]] = key_arns[key["KeyArn"]] = key["KeyArn"]
 
     def key_arn(key_id: str | None) -> str | None:
-        return str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]) if key_id else None
+        if key_id and key_id not in key_arns:
+            key_arns[key_id] = str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"])
+        return key_arns[key_id] if key_id else None
 
-    iam = client("iam")
-    for role in _pages(iam, "list_roles", "Roles"):
-        deployed.role_policies[role["Arn"]] = [
-            _supported(role["Arn"], policy) for policy in _role_policies(iam, role["RoleName"])
-        ]
+    for role_arn, policies in _role_policies(client("iam")).items():
+        deployed.role_policies[role_arn] = [_supported(role_arn, policy) for policy in policies]
     for function in _pages(client("lambda"), "list_functions", "Functions"):
         deployed.function_roles[function["FunctionArn"]] = function["Role"]
         deployed.function_arns[function["FunctionName"]] = function["FunctionArn"]
@@ -119,16 +124,30 @@ def read_deployed(client: Callable[[str], Any], account: str, region: str) -> De
     return deployed
 
 
-def _role_policies(iam: Any, role_name: str) -> list[Policy]:
-    policies: list[Policy] = [
-        _parsed_document(iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])
-        for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
-    ]
-    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
-        version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
-        document = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)["PolicyVersion"]
-        policies.append(_parsed_document(document["Document"]))
-    return policies
+def _role_policies(iam: Any) -> dict[str, list[Policy]]:
+    """Each role's identity policies (inline, then attached), by role ARN."""
+    roles: list[dict[str, Any]] = []
+    managed: dict[str, Policy] = {}  # customer managed policy ARN -> its default version's document
+    pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["Role", "LocalManagedPolicy"])
+    for page in pages:
+        roles += page["RoleDetailList"]
+        for policy in page["Policies"]:
+            default = next(v for v in policy["PolicyVersionList"] if v["IsDefaultVersion"])
+            managed[policy["Arn"]] = _parsed_document(default["Document"])
+
+    def attached(arn: str) -> Policy:
+        if arn not in managed:  # an AWS managed policy
+            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            managed[arn] = _parsed_document(
+                iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+            )
+        return managed[arn]
+
+    return {
+        role["Arn"]: [_parsed_document(inline["PolicyDocument"]) for inline in role.get("RolePolicyList", [])]
+        + [attached(policy["PolicyArn"]) for policy in role.get("AttachedManagedPolicies", [])]
+        for role in roles
+    }
 
 
 P = TypeVar("P", bound=Policy | None)

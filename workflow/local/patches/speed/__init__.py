@@ -12,6 +12,11 @@ Each module patches one service, or moto's request plumbing; its docstring lists
 - `sns`: one signing certificate per key, and a 1024-bit key.
 - `dynamodb`: each parsed condition expression kept.
 - `cloudformation`: a JSON template read as JSON rather than through PyYAML.
+- `definitions`: each state machine definition parsed once, when the state machine is created, for its
+  executions too.
+- `kms`: a key's RSA signing key generated when first used, not with every key.
+- `models`: each botocore model file read once per process, by one loader that moto's model loading and
+  its backends' region lookups share.
 - `imports`: moto's CloudFormation parser, SSM and Step Functions without the services only the parser's
   model registry needs (EC2, Batch, ...), imported when a template or a call needs them.
 """
@@ -19,13 +24,16 @@ Each module patches one service, or moto's request plumbing; its docstring lists
 from __future__ import annotations
 
 # `imports` before any module that imports moto's Step Functions interpreter, SSM or CloudFormation.
-from workflow.local.patches.speed import dynamodb, imports, requests, sns, sqs, stepfunctions  # noqa: F401
+from workflow.local.patches.speed import dynamodb, imports, kms, models, requests, sns, sqs, stepfunctions  # noqa: F401
 
 # isort: split
-from workflow.local.patches.speed import cloudformation
+from workflow.local.patches.speed import cloudformation, definitions
 
 
 def install() -> None:
+    models.install()
+    definitions.install()
+    kms.install()
     requests.install()
     sqs.install()
     dynamodb.install()
