@@ -8,6 +8,7 @@ import json
 import threading
 from pathlib import Path
 
+import botocore.session
 import pytest
 import requests
 from cryptography import x509
@@ -71,6 +72,37 @@ def test_the_garbage_collector_skips_what_the_emulator_loaded_and_only_while_it_
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_code_running_as_a_function_gets_a_session_of_its_own_on_the_application_s_hooks(
+    assembly: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The starter creates its client from `botocore.session.get_session()`: its calls must meet the application's
+    hooks (faults, access, the run's ledger) while its settings stay its own, as every session's on AWS; code
+    that is not a function's, and everything after the emulator, gets botocore's own sessions."""
+    original = botocore.session.get_session
+    with EmulatedStack(assembly, time_scale=0.0001) as stack:
+        hooks = stack.application_session._session._original_handler
+        assert botocore.session.get_session()._original_handler is not hooks
+        monkeypatch.setattr(stack.runtime, "current_function", lambda: "a function's thread")
+        inside = botocore.session.get_session()
+        assert inside._original_handler is hooks
+        inside.set_config_variable("region", "eu-west-1")
+        assert stack.application_session.region_name == "us-east-1"
+    assert botocore.session.get_session is original
+
+
+def test_a_failed_deployment_leaves_the_process_as_it_found_it(assembly: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original, collecting = botocore.session.get_session, gc.isenabled()
+
+    def refuse(self: EmulatedStack) -> None:
+        raise RuntimeError("deployment refused")
+
+    monkeypatch.setattr(EmulatedStack, "_deploy", refuse)
+    with pytest.raises(RuntimeError, match="deployment refused"), EmulatedStack(assembly, time_scale=0.0001):
+        pass
+    assert botocore.session.get_session is original
+    assert gc.isenabled() == collecting
 
 
 def test_notifications_are_signed_and_the_signature_verifies_with_the_served_certificate(

@@ -20,6 +20,7 @@ import boto3
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
+from botocore.hooks import BaseEventHooks
 from moto import mock_aws
 
 from workflow import config
@@ -80,17 +81,19 @@ class EmulatedStack:
         self.template: dict[str, Any] = json.loads((assembly_dir / f"{config.STACK_NAME}.template.json").read_text())
 
     def __enter__(self) -> EmulatedStack:
-        # What deploying loads (moto's models, botocore's service models, the stack) lives as long as the
-        # emulator, and next to none of it is garbage: the collector would only scan it again and again
-        # (about 0.1 s of a one-line run's deployment).
         self._gc_enabled = gc.isenabled()
-        gc.disable()
-        self._mock.start()
-        # The handlers' own clients come from boto3's default session, or from botocore's (the starter's).
-        self._saved_default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self.application_session
-        self._saved_get_session, botocore.session.get_session = botocore.session.get_session, self._get_session
-        self.runtime.__enter__()
+        self._saved_default_session = boto3.DEFAULT_SESSION
+        self._saved_get_session = botocore.session.get_session
         try:
+            # What deploying loads (moto's models, botocore's service models, the stack) lives as long as the
+            # emulator, and next to none of it is garbage: the collector would only scan it again and again
+            # (about 0.1 s of a one-line run's deployment).
+            gc.disable()
+            self._mock.start()
+            # The handlers' own clients come from boto3's default session, or from botocore's (the starter's).
+            boto3.DEFAULT_SESSION = self.application_session
+            botocore.session.get_session = self._get_session
+            self.runtime.__enter__()
             patches.install(self.runtime, self.time_scale, self.faults)
             self._deploy()
         except BaseException:
@@ -119,13 +122,13 @@ class EmulatedStack:
         shutil.rmtree(self._work_dir, ignore_errors=True)
 
     def _get_session(self, env_vars: dict[str, Any] | None = None) -> botocore.session.Session:
-        """`botocore.session.get_session` as code running as a function sees it: the application's session (its
-        faults, its role's access); anywhere else, a new session as before."""
-        if self.runtime.current_function() is not None:
-            session: botocore.session.Session = self.application_session._session
-            return session
-        assert self._saved_get_session is not None
-        return self._saved_get_session(env_vars)
+        """`botocore.session.get_session` as code running as a function sees it: a session of its own (its
+        settings are its own, as on AWS) on the application session's event hooks (faults injected, each call
+        checked against the function's role, the run's ledger); anywhere else, botocore's own."""
+        if self.runtime.current_function() is None:
+            assert self._saved_get_session is not None
+            return self._saved_get_session(env_vars)
+        return unsigned_core(env_vars, event_hooks=self.application_session._session._original_handler)
 
     def client(self, service: str) -> Any:
         """The local mode's own client for a service (one per service, shared by its threads)."""
@@ -240,11 +243,18 @@ def subscribed_queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
 def unsigned_session() -> boto3.Session:
     """Clients that do not sign requests: the emulator ignores signatures, and signing costs more than
     the emulated call itself. Requests without credentials land in the emulator's default account."""
-    # One loader for every session of the process (`speed.models`): each service model is read from botocore's
-    # JSON once, not once per session (the local mode's, the application's, moto's).
-    core = botocore_session()
+    return boto3.Session(botocore_session=unsigned_core(), region_name=REGION)
+
+
+def unsigned_core(
+    session_vars: dict[str, Any] | None = None, *, event_hooks: BaseEventHooks | None = None
+) -> botocore.session.Session:
+    """`unsigned_session`'s botocore session; given `event_hooks`, on those (builtin handlers included), not on
+    new ones. One loader for every session of the process (`speed.models`): each service model is read from
+    botocore's JSON once, not once per session (the local mode's, the application's, moto's)."""
+    core = botocore_session(session_vars, event_hooks=event_hooks)
     core.set_default_client_config(Config(signature_version=UNSIGNED))
-    return boto3.Session(botocore_session=core, region_name=REGION)
+    return core
 
 
 def _fill(text: str) -> str:

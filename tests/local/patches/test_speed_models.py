@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
+import botocore.loaders
 import pytest
 from botocore.exceptions import UnknownServiceError
+from moto import mock_aws
 from moto.core import base_backend
 from moto.core import loaders as moto_loaders
 from moto.core import utils as core_utils
@@ -63,6 +66,19 @@ def test_a_model_neither_loader_extends_is_read_once_and_one_with_extras_as_moto
         assert moto_model is not shared(service, "service-2")
     assert "resultWrapper" in patch._load_service_model("sqs", "service-2")["operations"]["ListQueues"]["output"]
     assert "resultWrapper" not in shared("sqs", "service-2")["operations"]["ListQueues"]["output"]
+
+
+def test_what_moto_writes_into_a_paginator_stays_out_of_the_sessions_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto sets `limit_default` in the paginator it reads (`PaginatedResult`): the sessions' clients share
+    `LOADER`'s models, which must stay botocore's."""
+    stock = botocore.loaders.create_loader().load_service_model("sqs", "paginators-1")
+    monkeypatch.setattr(core_utils, "_load_service_model", patch._load_service_model)
+    core_utils.get_pagination_model.cache_clear()  # moto's models as the patch gives them, not from before
+    with mock_aws():
+        sqs = boto3.Session(botocore_session=patch.botocore_session(), region_name="us-east-1").client("sqs")
+        sqs.list_queues(MaxResults=5)
+    core_utils.get_pagination_model.cache_clear()
+    assert patch.LOADER.load_service_model("sqs", "paginators-1") == stock
 
 
 def test_an_unknown_service_is_refused_as_moto_refuses_it() -> None:

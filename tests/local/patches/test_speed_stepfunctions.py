@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import types
+from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.utils import get_service_model
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser import utils as sfn_utils
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from tests.local.conftest import console_order
 from tests.local.patches.helpers import parameters
 from workflow.local.emulator import EmulatedStack
 from workflow.local.patches.speed import stepfunctions as patch
+from workflow.local.run import run
 
 
 def test_patched_step_functions_internals_keep_their_shape() -> None:
@@ -69,3 +75,38 @@ def test_integration_clients_are_built_once_even_as_the_state_machine_s_role(sta
     first = client_for("us-east-1", "dynamodb", credentials)
     second = client_for("us-east-1", "dynamodb", credentials)
     assert first._client is second._client
+
+
+def test_creating_the_stack_parses_its_definition_once_for_every_execution(
+    assembly: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parses: list[str] = []
+    parse = patch._original_parse
+
+    def counted(definition: str) -> object:
+        parses.append(definition)
+        return parse(definition)
+
+    assert parameters(patch._original_parse) == ["definition"]
+    assert "AmazonStateLanguageParser" in StepFunctionsParserBackend._validate_definition.__code__.co_names
+    monkeypatch.setattr(patch, "_parsed", {})
+    monkeypatch.setattr(patch, "_original_parse", counted)
+    with EmulatedStack(assembly, time_scale=0.0001) as stack:
+        definition = stack.client("stepfunctions").describe_state_machine(
+            stateMachineArn=stack.resources.state_machine_arn
+        )["definition"]
+        assert parses == [definition]  # CloudFormation's CreateStateMachine validated it
+        report = run(stack, [console_order("ord-parsed-once")])
+    assert report["summary"]["accepted"] == 1
+    assert parses == [definition]  # the execution ran what that parse built
+
+
+def test_a_definition_that_does_not_parse_is_refused_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(patch._parse_once))
+    broken = json.dumps({"StartAt": "Missing", "States": {"Done": {"Type": "Nope"}}})
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        for _ in range(2):
+            with pytest.raises(ClientError, match="ASLParserException"):
+                sfn.create_state_machine(name="m", definition=broken, roleArn="arn:aws:iam::123456789012:role/r")
+    assert broken not in patch._parsed

@@ -9,7 +9,9 @@ auditor would read them from AWS, never from a second description of the stack.
 - Queues and topics: their resource policy (SQS GetQueueAttributes `Policy`, SNS GetTopicAttributes
   `Policy`) and their KMS key; the table's and the state machine's KMS key (DescribeTable,
   DescribeStateMachine); each key's policy (KMS GetKeyPolicy). A key named by its id or ARN is found in
-  KMS ListKeys, which gives both; any other name (an alias) through DescribeKey.
+  KMS ListKeys, which gives both (KeyListEntry: KeyId and KeyArn,
+  https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyListEntry.html); any other name (an alias)
+  through DescribeKey.
 - Which role each function runs as (Lambda ListFunctions).
 """
 

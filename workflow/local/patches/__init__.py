@@ -34,7 +34,6 @@ replaces:
 - `speed.sns`: one signing certificate per key, a 1024-bit key.
 - `speed.dynamodb`: parsed condition expressions kept.
 - `speed.models`: one botocore loader for moto's models and its backends' region lookups too.
-- `speed.definitions`: each definition parsed once, for the state machine's creation and its executions.
 - `speed.kms`: a key's RSA signing key generated on first use.
 """
 

@@ -5,15 +5,14 @@ Each module patches one service, or moto's request plumbing; its docstring lists
 - `requests`: each URL's handler found once, the WSGI environ written out, backend lookups without
   moto's global lock, response members' keys found once, cheaper random ids and reflection, and the
   interpreter's integration calls handed to moto in-process, unsigned.
-- `stepfunctions`: the parsed definition, JSONPath parsers and integration clients cached, a JSON-only
+- `stepfunctions`: each definition parsed once (when its state machine is created, for its executions
+  too), JSONPath parsers and integration clients cached, a JSON-only
   copier for state, StartExecution's name check by index, and a wait for an execution's end on an event.
 - `sqs`: retention checks, message counts and DeleteMessage without re-scanning the queue, and no
   counting inside SendMessage.
 - `sns`: one signing certificate per key, and a 1024-bit key.
 - `dynamodb`: each parsed condition expression kept.
 - `cloudformation`: a JSON template read as JSON rather than through PyYAML.
-- `definitions`: each state machine definition parsed once, when the state machine is created, for its
-  executions too.
 - `kms`: a key's RSA signing key generated when first used, not with every key.
 - `models`: each botocore model file read once per process, by one loader that moto's model loading and
   its backends' region lookups share.
@@ -27,12 +26,11 @@ from __future__ import annotations
 from workflow.local.patches.speed import dynamodb, imports, kms, models, requests, sns, sqs, stepfunctions  # noqa: F401
 
 # isort: split
-from workflow.local.patches.speed import cloudformation, definitions
+from workflow.local.patches.speed import cloudformation
 
 
 def install() -> None:
     models.install()
-    definitions.install()
     kms.install()
     requests.install()
     sqs.install()

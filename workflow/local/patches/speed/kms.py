@@ -8,8 +8,8 @@ https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html) and whic
 ("GetPublicKey": "Returns the public key of an asymmetric KMS key",
 https://docs.aws.amazon.com/kms/latest/APIReference/API_GetPublicKey.html): generating it takes about 0.05 s of
 CPU per key, at every deployment (this stack has one customer managed key, and AWS managed keys are created on
-first use). An RSA key is made the first time it is used instead, as moto would have made it; an ECC key, whose
-creation checks its key spec, is made at once, as moto makes it.
+first use: `fidelity.kms`, which names AWS's page). An RSA key is made the first time it is used instead, as moto
+would have made it; an ECC key, whose creation checks its key spec, is made at once, as moto makes it.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ own: `moto.core.utils._load_service_model` builds a new loader on every call (ea
 service folders before reading anything), and each backend's regions come from a `boto3.Session` of moto's own,
 which reads the endpoints and the service's model once more. Here:
 
-- moto's models come from one moto loader for the process, which takes a model from `LOADER` when it would
-  read the same file and neither loader adds extras to it (moto's `*.moto-extras` for SQS and S3, botocore's
-  `*.sdk-extras` for S3): the same dict moto would have built. A model with extras is read by moto's loader
+- moto's models come from one moto loader for the process, which takes a service's model (`service-2`, not the
+  paginators moto writes defaults into) from `LOADER` when it would read the same file and neither loader adds
+  extras to it (moto's `*.moto-extras` for SQS and S3, botocore's `*.sdk-extras` for S3): the same dict moto
+  would have built. A model with extras is read by moto's loader
   as stock moto reads it (`tests/local/patches/test_speed_models.py` compares every model the local mode uses).
 - moto's session for a backend's regions is a session on `LOADER`.
 """
@@ -21,10 +22,10 @@ import functools
 import os
 from typing import Any
 
-import boto3
 import botocore.loaders
 import botocore.session
 from botocore.exceptions import DataNotFoundError
+from botocore.hooks import BaseEventHooks
 from moto.core import base_backend
 from moto.core import loaders as moto_loaders
 from moto.core import utils as core_utils
@@ -37,9 +38,15 @@ _original_get_session = base_backend.AccountSpecificBackend.get_session
 LOADER = botocore.loaders.create_loader()
 
 
-def botocore_session() -> botocore.session.Session:
-    """A new botocore session that reads service models through `LOADER`."""
-    session = botocore.session.get_session()
+def botocore_session(
+    session_vars: dict[str, Any] | None = None, *, event_hooks: BaseEventHooks | None = None
+) -> botocore.session.Session:
+    """A new botocore session that reads service models through `LOADER` (built here, not by
+    `botocore.session.get_session`, which code running as a function sees replaced: `workflow.local.emulator`).
+    Given `event_hooks` (another session's, which holds botocore's builtin handlers already), on those."""
+    session = botocore.session.Session(
+        session_vars, event_hooks=event_hooks, include_builtin_handlers=event_hooks is None
+    )
     session.register_component("data_loader", LOADER)
     return session
 
@@ -53,8 +60,10 @@ class MotoModels(moto_loaders.Loader):
         except DataNotFoundError:  # no such service or model: moto's own loader says so, as it would
             return super().load_service_model(service_name, type_name, api_version)
         name = os.path.join(service_name, version, type_name)
+        # Only a service's model itself: moto writes into the paginators it reads (`limit_default`).
         shared = (
-            _first_file(self, name) == _first_file(LOADER, name)
+            type_name == "service-2"
+            and _first_file(self, name) == _first_file(LOADER, name)
             and not any(self._find_extras(service_name, type_name, version))
             and not any(LOADER._find_extras(service_name, type_name, version))
         )
@@ -77,11 +86,12 @@ def _load_service_model(service_name: str, model_name: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _moto_session() -> boto3.Session:
-    return boto3.Session(botocore_session=botocore_session())
+def _moto_session() -> botocore.session.Session:
+    # moto asks it only for regions and partitions, which a botocore session answers as boto3's does.
+    return botocore_session()
 
 
-def _session(cls: type) -> boto3.Session:
+def _session(cls: type) -> botocore.session.Session:
     return _moto_session()
 
 

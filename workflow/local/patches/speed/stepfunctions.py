@@ -2,7 +2,11 @@
 # (This module assigns to moto's classes on purpose: that is what a patch is.)
 """Step Functions: the interpreter's caches and threads, and a wait for an execution's end.
 
-- Each execution re-parses its definition and builds new boto3 clients: cache both.
+- moto parses a definition (ANTLR: about 0.13 s of CPU for this stack's) when the state machine is created, to
+  validate it, and drops what it built; each execution then parsed the same text again, and builds new boto3
+  clients: `AmazonStateLanguageParser.parse` keeps what it returns per definition text (a definition that does
+  not parse keeps nothing: it raises the same error every time), so the creation's parse serves every
+  execution; the clients are cached too.
 - The interpreter builds a JSONPath parser (a yacc table) for every path it evaluates, ResultPath
   included: cache the parsed paths; and it deep-copies a state's whole input at every read, with the
   generic `copy.deepcopy`: copy JSON values with a JSON-only copier (anything else still goes to
@@ -42,33 +46,46 @@ _original_terminated = BaseExecutionWorkerCommunication.terminated
 # Kept to check, in tests, that what is replaced still has the shape the replacements assume.
 _original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
 _original_execution_named = sfn_models.StateMachine._handle_name_input_idempotency
+_original_parse = AmazonStateLanguageParser.parse
 
-_programs: dict[str, Any] = {}
+_parsed: dict[str, tuple[Any, Any]] = {}  # definition text -> what `AmazonStateLanguageParser.parse` returns
 _clients: dict[tuple[str, str, bool], Any] = {}
 _executions: dict[str, Execution] = {}
 
 
-def _warm_heap_keys(node: Any, seen: set[int]) -> None:
-    """Heap keys are random ids assigned on first use: assign them all before threads share the tree."""
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, EvalComponent):
-        _ = node.heap_key
-    for value in vars(node).values() if hasattr(node, "__dict__") else ():
-        children = value if isinstance(value, list | tuple) else value.values() if isinstance(value, dict) else (value,)
-        for child in children:
-            if hasattr(child, "__dict__") and type(child).__module__.startswith("moto.stepfunctions.parser.asl"):
-                _warm_heap_keys(child, seen)
+def _warm_heap_keys(program: Any) -> None:
+    """Heap keys are random ids assigned on first use: assign them all before threads share the tree. (Walked
+    without recursion: the tree is deep, and CreateStateMachine, which parses it now, runs deep in the stack.)"""
+    seen: set[int] = set()
+    pending = [program]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            _ = node.heap_key
+        for value in vars(node).values() if hasattr(node, "__dict__") else ():
+            children = (
+                value if isinstance(value, list | tuple) else value.values() if isinstance(value, dict) else (value,)
+            )
+            pending.extend(
+                child
+                for child in children
+                if hasattr(child, "__dict__") and type(child).__module__.startswith("moto.stepfunctions.parser.asl")
+            )
+
+
+def _parse_once(definition: str) -> tuple[Any, Any]:
+    if definition not in _parsed:
+        parsed = _original_parse(definition)
+        _warm_heap_keys(parsed[0])
+        _parsed.setdefault(definition, parsed)
+    return _parsed[definition]
 
 
 def _cached_program(self: ExecutionWorker) -> Any:
-    definition = self._evaluation_details.state_machine_details.definition
-    if definition not in _programs:
-        program = AmazonStateLanguageParser.parse(definition)[0]
-        _warm_heap_keys(program, set())
-        _programs.setdefault(definition, program)
-    return _programs[definition]
+    return _parse_once(self._evaluation_details.state_machine_details.definition)[0]
 
 
 def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
@@ -126,6 +143,7 @@ _fast_copy_module = types.SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)
 
 
 def install() -> None:
+    AmazonStateLanguageParser.parse = staticmethod(_parse_once)
     ExecutionWorker._get_evaluation_entrypoint = _cached_program
     cached_parsers = {
         parser: functools.lru_cache(maxsize=4096)(parser) for parser in (jsonpath_ng.parse, jsonpath_ng.ext.parse)
