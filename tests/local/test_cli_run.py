@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import io
 import json
 import sys
@@ -96,3 +98,20 @@ def test_an_order_whose_only_trace_is_a_failed_execution_is_failed_exits_1_and_m
     assert "ord-fails" in captured.out and "FAILED" in captured.out
     assert captured.err == ""
     assert [record.name for record in caplog.records if record.name.startswith("moto")] == []
+
+
+def test_a_run_leaves_its_heap_frozen_to_the_process_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At exit the interpreter's last garbage collections would scan everything a run built (1.3 s of CPU
+    after 2,000 orders): the run has it frozen first, once however many runs a process makes."""
+    registered: list[object] = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.setattr(
+        atexit, "unregister", lambda function: registered.remove(function) if function in registered else None
+    )
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text('{"orderId": "ord-exit"}\n', encoding="utf-8")
+
+    for _ in range(2):
+        main(["local", "run", str(orders), "--time-scale", "0.0001"])
+
+    assert registered == [gc.freeze]
