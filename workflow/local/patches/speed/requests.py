@@ -10,8 +10,7 @@
   account already there directly.
 - moto's response serializer builds six alias providers for every member of every structure it writes,
   present or not: for plain dicts, find each member's candidate keys once, and visit only the members
-  whose keys the dict holds (a history event's structure has some 60 optional members, of which it holds
-  3 to 5).
+  whose keys the dict holds (a history event's structure has 41 members, of which it holds 5 or 6).
 - botocore's JSON parser, likewise, tries every member of a structure on each value it reads: for a
   plain dict, read only the members whose names it holds, in the same order.
 - moto's response serializer reads every timestamp it writes with botocore's general parser (dateutil's,
@@ -221,7 +220,7 @@ _json_members: dict[Any, dict[str, tuple[int, str]] | None] = {}
 def _json_structure(self: BaseJSONParser, shape: Any, value: Any) -> Any:
     """botocore's JSON structure reader for a plain dict, reading only the members the dict holds.
 
-    The original tries every member (a history event's structure has some 60) and keeps those whose
+    The original tries every member (a history event's structure has 41) and keeps those whose
     wire name the dict holds with a value other than None: the same members, read in the same order
     (the members' order), with the same parser. Document types, tagged unions and anything else go to
     the original."""
