@@ -114,4 +114,4 @@ def test_a_run_leaves_its_heap_frozen_to_the_process_exit(tmp_path: Path, monkey
     for _ in range(2):
         main(["local", "run", str(orders), "--time-scale", "0.0001"])
 
-    assert registered == [gc.freeze]
+    assert registered.count(gc.freeze) == 1  # (a synthesis in this process registers its own)
