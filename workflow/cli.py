@@ -55,7 +55,8 @@ def local_run(args: argparse.Namespace) -> int:
     collecting = gc.isenabled()
     gc.disable()
     # And when the process ends, the interpreter's last collections would scan all of it once more (about
-    # 0.6 s) only for the operating system to free it: frozen, it is left to the operating system.
+    # 0.6 s of a one-line run, 1.3 s after 2,000 orders) only for the operating system to free it: frozen, it is
+    # left to the operating system.
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:

@@ -21,7 +21,7 @@ from rich.table import Table
 from workflow import config
 from workflow.aws import USAGE_STATUS, AwsCommandError, DeployedStack, aws_command, stack_of
 from workflow.local.display import STYLES
-from workflow.operations import StackResources, event_details, is_express_execution, rfc3339
+from workflow.operations import StackResources, event_details, execution_history, is_express_execution, rfc3339
 
 if TYPE_CHECKING:
     from workflow.local.emulator import EmulatedStack
@@ -346,8 +346,7 @@ def history(args: argparse.Namespace, target: DeployedStack, console: Console) -
     sfn = target.client("stepfunctions")
     arn = execution_arn(target.resources, args.key)
     try:
-        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
-        events = [event for page in pages for event in page["events"]]
+        events = execution_history(sfn, arn)
     except sfn.exceptions.ExecutionDoesNotExist:
         machine = sfn.describe_state_machine(stateMachineArn=target.resources.state_machine_arn)
         if machine.get("type") == "EXPRESS":  # its executions have no history to read, whatever their name

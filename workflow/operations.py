@@ -176,10 +176,19 @@ def failed_executions(stepfunctions: Any, state_machine_arn: str) -> dict[str, s
     return {key: arn for key, (_, arn) in latest.items()}
 
 
+def execution_history(stepfunctions: Any, execution_arn: str, **parameters: Any) -> list[dict[str, Any]]:
+    """An execution's whole history: every page of GetExecutionHistory, 1,000 events a page, the most it gives
+    (100 unless asked for more: https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html,
+    maxResults)."""
+    pages = stepfunctions.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, PaginationConfig={"PageSize": 1000}, **parameters
+    )
+    return [event for page in pages for event in page["events"]]
+
+
 def notified(stepfunctions: Any, execution_arn: str) -> bool:
     """Whether the execution's NotifyCustomer step succeeded, as its history shows."""
-    pages = stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-    return notified_in((event["type"], _entered(event)) for page in pages for event in page["events"])
+    return notified_in((event["type"], _entered(event)) for event in execution_history(stepfunctions, execution_arn))
 
 
 def notified_in(events: Iterable[tuple[str, str]]) -> bool:

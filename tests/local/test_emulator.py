@@ -11,9 +11,11 @@ from pathlib import Path
 import botocore.session
 import pytest
 import requests
+from botocore.parsers import BaseJSONParser
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from moto.core.responses import BaseResponse
 from moto.core.serialize import ResponseSerializer
 
 from tests.orders import order
@@ -141,6 +143,9 @@ def test_responses_read_from_dicts_are_what_moto_itself_would_serialize(
 
     patched = responses()
     monkeypatch.setattr(ResponseSerializer, "get_value", patched_requests._original_get_value)
+    monkeypatch.setattr(ResponseSerializer, "_serialize_type_structure", patched_requests._original_structure)
+    monkeypatch.setattr(BaseResponse, "_enrich_response", staticmethod(patched_requests._original_enrich_response))
+    monkeypatch.setattr(BaseJSONParser, "_handle_structure", patched_requests._original_json_structure)
     assert responses() == patched
     assert len(patched) == 5
 

@@ -164,11 +164,7 @@ def plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def history(sources: Sources, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    paginator = sources.stepfunctions.get_paginator("get_execution_history")
-    for page in paginator.paginate(executionArn=execution_arn, includeExecutionData=True):
-        events.extend(page["events"])
-    return events
+    return operations.execution_history(sources.stepfunctions, execution_arn, includeExecutionData=True)
 
 
 def execution_detail(

@@ -17,6 +17,7 @@ from workflow.messages import Message, Sent, peek, send_lines
 from workflow.operations import (
     FAILED_STATUSES,
     event_details,
+    execution_history,
     notified_in,
     redrive_dead_letters,
     retry_failed_orders,
@@ -132,14 +133,23 @@ def drain(stack: EmulatedStack, progress: Progress, on_progress: ProgressCallbac
     on_progress(progress)
 
 
-def execution_arns(stack: EmulatedStack) -> list[str]:
+def listed_executions(stack: EmulatedStack) -> list[dict[str, Any]]:
+    """Every execution of the state machine as ListExecutions gives it: ARN, name, status, start date."""
     sfn = stack.client("stepfunctions")
-    arns: list[str] = []
+    found: list[dict[str, Any]] = []
     # AWS lists no Express executions (they leave only logs); the emulator keeps them for the report.
     with reading_back():
-        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.resources.state_machine_arn):
-            arns.extend(e["executionArn"] for e in page["executions"])
-    return arns
+        # Pages of at most 1,000, the largest ListExecutions allows (API_ListExecutions.html, maxResults).
+        pages = sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=stack.resources.state_machine_arn, PaginationConfig={"PageSize": 1000}
+        )
+        for page in pages:
+            found.extend(page["executions"])
+    return found
+
+
+def execution_arns(stack: EmulatedStack) -> list[str]:
+    return [e["executionArn"] for e in listed_executions(stack)]
 
 
 def wait_for_executions(
@@ -256,30 +266,43 @@ def dead_letters(stack: EmulatedStack) -> list[dict[str, Any]]:
     ]
 
 
+# The history event that ends an execution which did not succeed carries its error and cause
+# (ExecutionFailedEventDetails, ExecutionTimedOutEventDetails, ExecutionAbortedEventDetails:
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html).
+_UNSUCCESSFUL_ENDS = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
+
+
 def executions(stack: EmulatedStack) -> list[dict[str, Any]]:
+    """Each execution, read with one ListExecutions item and its history, nothing else: ListExecutions gives
+    its name, status and start date; the history (GetExecutionHistory,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html) gives the
+    rest, as DescribeExecution would: the input is ExecutionStarted's (ExecutionStartedEventDetails.input,
+    API_ExecutionStartedEventDetails.html), the error and cause those of the event that ended it
+    (API_ExecutionFailedEventDetails.html)."""
     sfn = stack.client("stepfunctions")
     found: list[tuple[str, Any, dict[str, Any]]] = []
-    with reading_back():  # as in execution_arns
-        for arn in execution_arns(stack):
-            described = sfn.describe_execution(executionArn=arn)
-            events = sfn.get_execution_history(executionArn=arn)["events"]
-            started = events[0]["timestamp"] if events else described["startDate"]
-            execution_input = _json_object(described.get("input"))
+    with reading_back():  # as in listed_executions
+        for listed in listed_executions(stack):
+            arn = listed["executionArn"]
+            events = execution_history(sfn, arn)
+            first = events[0] if events else {}
+            started = first.get("timestamp", listed["startDate"])
+            execution_input = _json_object(first.get("executionStartedEventDetails", {}).get("input"))
             entry: dict[str, Any] = {
-                "name": described["name"],
+                "name": listed["name"],
                 "executionArn": arn,
                 # The message that started it and its key, as the starter wrote them into its input.
                 "messageId": execution_input.get("messageId"),
                 "orderKey": execution_input.get("orderKey"),
-                "status": described["status"],
+                "status": listed["status"],
                 "states": [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e],
                 "events": [_event(e, started) for e in events],
             }
-            if described.get("error"):
-                entry["error"] = described["error"]
-            if described.get("cause"):
-                entry["cause"] = described["cause"]
-            found.append((str(described["name"]), described["startDate"], entry))
+            end = event_details(events[-1]) if events and events[-1]["type"] in _UNSUCCESSFUL_ENDS else {}
+            for name in ("error", "cause"):
+                if end.get(name):
+                    entry[name] = end[name]
+            found.append((str(listed["name"]), listed["startDate"], entry))
     # By name, and executions of one name (Express) in the order they started.
     return [entry for *_, entry in sorted(found, key=lambda f: f[:2])]
 

@@ -11,11 +11,13 @@ import boto3
 import botocore.client
 import pytest
 from botocore.awsrequest import AWSPreparedRequest
+from botocore.parsers import BaseJSONParser, JSONParser
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
 from moto.core.models import botocore_stubber
 from moto.core.request import Request
-from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
+from moto.core.serialize import AttributePickerContext, JSONSerializer, ResponseSerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model
 from moto.sqs.models import sqs_backends
 
 from tests.local.patches.helpers import parameters, table_keyed_by_k
@@ -67,6 +69,70 @@ def test_patched_response_serializer_internals_keep_their_shape() -> None:
     assert parameters(patch._original_get_value) == ["self", "value", "key", "shape"]
     assert {"get_possible_keys", "response_transformers"} <= set(XFormedAttributePicker.__call__.__code__.co_names)
     assert parameters(AttributePickerContext)[:3] == ["obj", "key", "shape"]
+    # The structure writer asks for each member through the member writer, which writes what get_value finds.
+    writing = inspect.getsource(patch._original_structure)
+    assert "for member_key, member_shape in shape.members.items():" in writing
+    assert "self._serialize_structure_member(wrapper, value, member_shape, member_key)" in writing
+    assert "if member_value is not None:" in inspect.getsource(patch._original_structure_member)
+    # botocore's reader keeps each member whose wire name the dict holds with a value other than None.
+    reading = inspect.getsource(patch._original_json_structure)
+    for step in ("json_name = member_shape.serialization.get('name', member_name)", "if raw_value is not None:"):
+        assert step in reading, step
+    # The request id is written into a body only between <RequestId> tags.
+    assert r"(?<=<RequestId>).*(?=<\/RequestId>)" in inspect.getsource(patch._original_enrich_response)
+
+
+def test_structures_are_written_and_read_as_moto_and_botocore_do_member_by_member() -> None:
+    """A plain dict written by the member-skipping writer and read by the member-skipping reader gives what
+    moto's writer and botocore's reader give: aliased keys (snake_case), members whose value is None, a
+    member the shape does not know, nested structures and lists (an execution history)."""
+    operation = get_service_model("stepfunctions").operation_model("GetExecutionHistory")
+    result = {
+        "events": [
+            {
+                "id": 1,
+                "previous_event_id": 0,  # read by its snake_case alias
+                "type": "ExecutionStarted",
+                "timestamp": "2026-01-01T00:00:00.000Z",
+                "executionStartedEventDetails": {"input": "{}", "inputDetails": {"truncated": False}},
+                "unknownMember": "ignored",
+            },
+            {
+                "id": 2,
+                "type": "ExecutionFailed",
+                "timestamp": "2026-01-01T00:00:01.5Z",
+                "nextToken": None,
+                "executionFailedEventDetails": {"error": "E", "cause": None},
+            },
+        ],
+    }
+
+    def written_and_read(structure: Any, member_reader: Any) -> tuple[Any, Any]:
+        with pytest.MonkeyPatch.context() as patched:
+            patched.setattr(ResponseSerializer, "_serialize_type_structure", structure)
+            patched.setattr(BaseJSONParser, "_handle_structure", member_reader)
+            body = JSONSerializer(operation, value_picker=XFormedAttributePicker()).serialize(result)["body"]
+            parsed = JSONParser().parse(
+                {"body": body.encode(), "headers": {}, "status_code": 200}, operation.output_shape
+            )
+        return body, parsed
+
+    ours = written_and_read(patch._structure_of_dict, patch._json_structure)
+    theirs = written_and_read(patch._original_structure, patch._original_json_structure)
+    assert ours == theirs
+    events = ours[1]["events"]
+    assert [e["previousEventId"] for e in events if "previousEventId" in e] == [0]
+    assert events[1]["executionFailedEventDetails"] == {"error": "E"}
+    # What a service may send that moto does not write: nulls, which botocore's reader leaves out.
+    sent = b'{"events": [{"id": 1, "previousEventId": null, "type": "ExecutionFailed", "timestamp": 1.5}], '
+    sent += b'"nextToken": null}'
+    read = []
+    for reader in (patch._json_structure, patch._original_json_structure):
+        with pytest.MonkeyPatch.context() as patched:
+            patched.setattr(BaseJSONParser, "_handle_structure", reader)
+            read.append(JSONParser().parse({"body": sent, "headers": {}, "status_code": 200}, operation.output_shape))
+    assert read[0] == read[1]
+    assert "nextToken" not in read[0] and "previousEventId" not in read[0]["events"][0]
 
 
 def _captured_requests(calls: dict[str, Any]) -> list[Any]:

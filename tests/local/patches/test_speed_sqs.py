@@ -8,7 +8,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.sqs.models import Message, Queue, SQSBackend
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 
 from workflow.local.patches.speed import sqs as patch
 
@@ -72,3 +73,27 @@ def test_deleting_a_message_by_any_of_its_receipt_handles_as_moto_does(monkeypat
             sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
         left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
         assert [m["Body"] for m in left] == ["b"]
+
+
+def test_changing_visibility_finds_a_message_by_any_of_its_receipt_handles_as_moto_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "message.had_receipt_handle(receipt_handle)" in inspect.getsource(SQSBackend.change_message_visibility)
+    monkeypatch.setattr(Message, "had_receipt_handle", patch._had_receipt_handle)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="a")
+        stale = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+        current = sqs.receive_message(QueueUrl=url, VisibilityTimeout=300)["Messages"][0]["ReceiptHandle"]
+        (message,) = sqs_backend_messages()
+        for handle in (stale, current, "not-a-handle"):
+            assert patch._had_receipt_handle(message, handle) == patch._original_had_receipt_handle(message, handle)
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=stale, VisibilityTimeout=0)
+        assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["a"]
+        with pytest.raises(ClientError, match="ReceiptHandleIsInvalid"):
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle="not-a-handle", VisibilityTimeout=0)
+
+
+def sqs_backend_messages() -> list[Message]:
+    return list(sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_queue("q")._messages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import types
 from pathlib import Path
@@ -13,6 +14,8 @@ from moto import mock_aws
 from moto.core.utils import get_service_model
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser import utils as sfn_utils
+from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -110,3 +113,24 @@ def test_a_definition_that_does_not_parse_is_refused_each_time(monkeypatch: pyte
             with pytest.raises(ClientError, match="ASLParserException"):
                 sfn.create_state_machine(name="m", definition=broken, roleArn="arn:aws:iam::123456789012:role/r")
     assert broken not in patch._parsed
+
+
+def test_a_history_is_copied_by_the_json_copier_to_an_equal_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a history back copies it (moto's EventManager.get_event_history): every event's type is an
+    enum member, which `copy.deepcopy` keeps as it is; the JSON copier does the same rather than handing the
+    whole history to `copy.deepcopy`."""
+    assert "copy.deepcopy(self._history_event_list)" in inspect.getsource(EventManager.get_event_history)
+    history = [
+        {"id": 1, "type": HistoryEventType.ExecutionStarted, "executionStartedEventDetails": {"input": "{}"}},
+        {"id": 2, "type": HistoryEventType.ExecutionSucceeded, "timestamp": "2026-01-01T00:00:00.000Z"},
+    ]
+    monkeypatch.setattr(patch.copy, "deepcopy", lambda *args: pytest.fail("copied by copy.deepcopy"))
+
+    copied = patch._deepcopy(history)
+
+    assert copied == history
+    assert copied[1]["type"] is HistoryEventType.ExecutionSucceeded
+    assert (
+        copied[0] is not history[0]
+        and copied[0]["executionStartedEventDetails"] is not history[0]["executionStartedEventDetails"]
+    )

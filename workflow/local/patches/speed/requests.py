@@ -9,10 +9,15 @@
 - Every lookup of a service's backend takes a global lock and scans a list of all backends: look up an
   account already there directly.
 - moto's response serializer builds six alias providers for every member of every structure it writes,
-  present or not: for plain dicts, find each member's candidate keys once.
+  present or not: for plain dicts, find each member's candidate keys once, and visit only the members
+  whose keys the dict holds (a history event's structure has 41 members, of which it holds 5 or 6).
+- botocore's JSON parser, likewise, tries every member of a structure on each value it reads: for a
+  plain dict, read only the members whose names it holds, in the same order.
 - moto's response serializer reads every timestamp it writes with botocore's general parser (dateutil's,
   for the ISO 8601 text Step Functions' history holds: most of reading a history back): text in the
   one ISO 8601 form is read with `datetime.fromisoformat`, to the same instant and offset.
+- moto looks for an XML `<RequestId>` in every response body with a regular expression whose lookbehind
+  tries each character (a third of a millisecond for a history): only in bodies that hold the tag.
 - moto's random ids and per-request reflection (method names, camel-case conversion): cheaper, cached.
 - The interpreter's integration calls go through botocore's full pipeline of events, endpoint rules and
   retries to reach moto in the same process: serialize them, let `before-call` hooks (fault injection)
@@ -34,6 +39,7 @@ import boto3
 from botocore import UNSIGNED
 from botocore.awsrequest import AWSResponse, create_request_object, prepare_request_dict
 from botocore.config import Config
+from botocore.parsers import BaseJSONParser
 from botocore.response import StreamingBody
 from moto import backend_index, backends
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -62,7 +68,11 @@ from werkzeug.urls import iri_to_uri
 
 _original_backend_item = BackendDict.__getitem__
 _original_get_value = ResponseSerializer.get_value
+_original_structure = ResponseSerializer._serialize_type_structure
+_original_structure_member = ResponseSerializer._serialize_structure_member
 _original_from_primitives = Request.from_primitives
+_original_json_structure = BaseJSONParser._handle_structure
+_original_enrich_response = core_responses.BaseResponse._enrich_response
 # Kept to check, in tests, that what is replaced still has the shape the replacements assume.
 _original_process_request = stubber_module.BotocoreStubber.process_request
 
@@ -126,15 +136,9 @@ def _member_of_dict(self: ResponseSerializer, value: Any, key: str, shape: Any) 
     or not: an execution history of 17 events costs it about 800 lookups. For a dict, which keys the
     providers propose depends only on the member's name, its shape and the shape's parent.
     """
-    picker = self._value_picker
-    if type(value) is not dict or type(picker) is not XFormedAttributePicker or picker.response_transformers:
+    if not _simple_picker(self, value):
         return _original_get_value(self, value, key, shape)
-    member = (key, shape, getattr(shape, "parent", None), tuple(picker.alias_providers))
-    keys = _dict_member_keys.get(member)
-    if keys is None:
-        context = AttributePickerContext(obj={}, key=key, shape=shape)
-        keys = _dict_member_keys.setdefault(member, tuple(picker.get_possible_keys(context)))
-    for candidate in keys:
+    for candidate in _candidate_keys(self._value_picker, key, shape):
         # A dotted key is a path into nested values: only the original knows how to follow it.
         found = (
             value.get(candidate, _ABSENT) if "." not in candidate else core_utils.get_value(value, candidate, _ABSENT)
@@ -142,6 +146,99 @@ def _member_of_dict(self: ResponseSerializer, value: Any, key: str, shape: Any) 
         if found is not _ABSENT:
             return found
     return None
+
+
+def _simple_picker(self: ResponseSerializer, value: Any) -> bool:
+    """Whether `_member_of_dict` answers for this value (a plain dict, read by moto's usual picker)."""
+    picker = self._value_picker
+    return type(value) is dict and type(picker) is XFormedAttributePicker and not picker.response_transformers
+
+
+def _candidate_keys(picker: Any, key: str, shape: Any) -> tuple[str, ...]:
+    member = (key, shape, getattr(shape, "parent", None), tuple(picker.alias_providers))
+    keys = _dict_member_keys.get(member)
+    if keys is None:
+        context = AttributePickerContext(obj={}, key=key, shape=shape)
+        keys = _dict_member_keys.setdefault(member, tuple(picker.get_possible_keys(context)))
+    return keys
+
+
+# Per structure shape (and picker): which members each dict key may fill, and the members a dotted key
+# (a path into nested values) may fill whatever the dict's own keys.
+_Plan = tuple[tuple[tuple[str, Any], ...], dict[str, tuple[int, ...]], frozenset[int]]
+_structure_plans: dict[tuple[Any, ...], _Plan] = {}
+
+
+def _structure_of_dict(self: ResponseSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+    """moto's structure serializer for a plain dict, visiting only the members some key of the dict may fill.
+
+    A member none of whose candidate keys the dict holds is one `_member_of_dict` answers None for, which
+    the original then skips: skipping it here writes the same response. Only for serializers whose member
+    writer is moto's plain one (REST serializers do more per member, present or not)."""
+    if not _simple_picker(self, value) or type(self)._serialize_structure_member is not _original_structure_member:
+        _original_structure(self, serialized, value, shape, key)
+        return
+    plan_key = (shape, tuple(self._value_picker.alias_providers))
+    plan = _structure_plans.get(plan_key)
+    if plan is None:
+        members = tuple(shape.members.items())
+        by_key: dict[str, tuple[int, ...]] = {}
+        dotted: set[int] = set()
+        for index, (member_key, member_shape) in enumerate(members):
+            member_shape.parent = shape
+            for candidate in _candidate_keys(self._value_picker, member_key, member_shape):
+                if "." in candidate:
+                    dotted.add(index)
+                by_key[candidate] = (*by_key.get(candidate, ()), index)
+        plan = _structure_plans.setdefault(plan_key, (members, by_key, frozenset(dotted)))
+    members, by_key, dotted = plan
+    present = set(dotted)
+    for name in value:
+        present.update(by_key.get(name, ()))
+    wrapper: Any = self.MAP_TYPE() if key else serialized
+    for index in sorted(present):
+        member_key, member_shape = members[index]
+        member_shape.parent = shape
+        self._serialize_structure_member(wrapper, value, member_shape, member_key)
+    if key:
+        self._default_serialize(serialized, wrapper, shape, key)
+
+
+def _enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+    """moto's request id for the headers; the body's own written in only where it has the tag for it."""
+    if type(body) is str and "<RequestId>" not in body:
+        headers, _ = _original_enrich_response(headers, "")
+        return headers, body
+    result: tuple[dict[str, str], Any] = _original_enrich_response(headers, body)
+    return result
+
+
+# Per structure shape: each member's name on the wire, with its place among the members and its name.
+_json_members: dict[Any, dict[str, tuple[int, str]] | None] = {}
+
+
+def _json_structure(self: BaseJSONParser, shape: Any, value: Any) -> Any:
+    """botocore's JSON structure reader for a plain dict, reading only the members the dict holds.
+
+    The original tries every member (a history event's structure has 41) and keeps those whose
+    wire name the dict holds with a value other than None: the same members, read in the same order
+    (the members' order), with the same parser. Document types, tagged unions and anything else go to
+    the original."""
+    if type(value) is not dict or shape.is_document_type or shape.is_tagged_union:
+        return _original_json_structure(self, shape, value)
+    names = _json_members.get(shape, ())
+    if names == ():
+        found = {
+            member_shape.serialization.get("name", name): (index, name)
+            for index, (name, member_shape) in enumerate(shape.members.items())
+        }
+        # Two members read from one wire name (no model has them): the original's way, always.
+        names = _json_members.setdefault(shape, found if len(found) == len(shape.members) else None)
+    if names is None:
+        return _original_json_structure(self, shape, value)
+    members = shape.members
+    present = sorted((names[key], key) for key, raw in value.items() if raw is not None and key in names)
+    return {name: self._parse_shape(members[name], value[key]) for (_, name), key in present}
 
 
 _routes: dict[str, Any] = {}
@@ -260,6 +357,9 @@ def install() -> None:
     Request.from_primitives = classmethod(_request_from_primitives)
     BackendDict.__getitem__ = _account_backends
     ResponseSerializer.get_value = _member_of_dict
+    ResponseSerializer._serialize_type_structure = _structure_of_dict
+    BaseJSONParser._handle_structure = _json_structure
+    core_responses.BaseResponse._enrich_response = staticmethod(_enrich_response)
     serialize_module.parse_to_aware_datetime = _aware_datetime
     patterns = backend_index.backend_url_patterns
     patterns.sort(key=lambda entry: entry[0] not in _STACK_SERVICES)  # stable: the rest keep their order

@@ -9,8 +9,9 @@
   execution; the clients are cached too.
 - The interpreter builds a JSONPath parser (a yacc table) for every path it evaluates, ResultPath
   included: cache the parsed paths; and it deep-copies a state's whole input at every read, with the
-  generic `copy.deepcopy`: copy JSON values with a JSON-only copier (anything else still goes to
-  `copy.deepcopy`).
+  generic `copy.deepcopy`: copy JSON values (and enum members, which are their own copies) with a
+  JSON-only copier (anything else still goes to `copy.deepcopy`). The history GetExecutionHistory reads
+  is copied the same way.
 - StartExecution looks for an execution of the same name by scanning every execution of the state
   machine: index them by name.
 - The local mode waits for an execution's end on an event its worker sets, rather than polling
@@ -20,6 +21,7 @@
 from __future__ import annotations
 
 import copy
+import enum
 import functools
 import threading
 import types
@@ -126,6 +128,10 @@ def _copy_json(value: Any) -> Any:
     if kind is list:
         return [_copy_json(item) for item in value]
     if kind in _JSON_SCALARS:
+        return value
+    if issubclass(kind, enum.Enum):
+        # As `copy.deepcopy` does (Enum.__deepcopy__): a member is its own copy. Every history event's type
+        # is one (HistoryEventType), which sent each history read back to the generic copy.
         return value
     raise _NotJson
 
