@@ -7,6 +7,7 @@ import ast
 import filecmp
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from workflow import config
 from workflow.app import ConfigurationError
 from workflow.local import synth_cache
-from workflow.local.synth_cache import CachedAssembly, assembly_key
+from workflow.local.synth_cache import CachedAssembly, InputsChanged, SynthesisFailed, assembly_key
 
 ROOT = config.PROJECT_ROOT
 
@@ -124,9 +125,12 @@ def test_synthesis_imports_nothing_the_key_leaves_out() -> None:
 def test_a_reused_assembly_is_byte_identical_to_a_fresh_one(
     assembly: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cached = CachedAssembly(directory=tmp_path)
-    assert not cached.ready
-    path = cached.get()  # a synthesis (cdk-nag's report included)
+    """The entry is synthesized in the background, as `orders local run` does, and compared with this session's
+    synthesis in the test's own process: the same assembly, byte for byte, whichever process wrote it."""
+    with CachedAssembly(directory=tmp_path) as cached:
+        assert not cached.ready
+        cached.start()  # a synthesis (cdk-nag's report included) in a process of its own
+        path = cached.get()
     assert (path / "validation-report.json").is_file()
 
     def no_synthesis(self: CachedAssembly) -> None:
@@ -158,5 +162,47 @@ def test_a_failed_synthesis_leaves_nothing_to_reuse(tmp_path: Path) -> None:
     cached = CachedAssembly({config.CONTEXT_WORKFLOW_TYPE: "NEITHER"}, directory=tmp_path)
     with pytest.raises(ConfigurationError):
         cached.get()
+    assert not cached.ready
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_synthesis_in_the_background_says_why_and_leaves_nothing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with CachedAssembly({config.CONTEXT_WORKFLOW_TYPE: "NEITHER"}, directory=tmp_path) as cached:
+        cached.start()
+        with pytest.raises(SynthesisFailed):
+            cached.get()
+    assert "orders: orders:workflowType must be one of" in capfd.readouterr().err
+    assert not cached.ready
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_input_changed_during_the_synthesis_leaves_nothing_to_reuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a synthesis read may be partly the input as it was when the key was computed, partly as it is now:
+    kept under either key, it could be reused for inputs it was not synthesized from."""
+
+    def synthesis_during_which_an_input_changes(outdir: Path, **kwargs: object) -> None:
+        (outdir / f"{config.STACK_NAME}.template.json").write_text("{}")
+        monkeypatch.setenv("CDK_CONTEXT_JSON", '{"orders:workflowType": "EXPRESS"}')  # an input of the key
+
+    monkeypatch.setattr("workflow.app.synthesize", synthesis_during_which_an_input_changes)
+    cached = CachedAssembly(directory=tmp_path)
+    with pytest.raises(InputsChanged):
+        cached.get()
+    assert not cached.ready
+    assert not CachedAssembly(directory=tmp_path).ready  # nor under the key of the inputs as they are now
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_leaving_stops_an_unfinished_synthesis_and_removes_its_folder(tmp_path: Path) -> None:
+    with CachedAssembly(directory=tmp_path) as cached:
+        cached.start()
+        deadline = time.monotonic() + 60
+        while not any(tmp_path.glob("synthesizing-*")):  # under way
+            assert time.monotonic() < deadline, "the synthesis never started"
+            time.sleep(0.01)
     assert not cached.ready
     assert list(tmp_path.iterdir()) == []

@@ -14,8 +14,14 @@ of a synthesis:
   environment variables CDK and jsii read (`CDK_*`, `JSII_*`).
 
 Any change gives another key, so a reused assembly is always the one a synthesis would write now; a new
-key synthesizes (cdk-nag included) and keeps the result only if the synthesis succeeds. The cache lives in
-`.cache/synth/` at the project's root (`ORDERS_CACHE_DIR` moves it); deleting the folder clears it.
+key synthesizes (cdk-nag included) and keeps the result only if the synthesis succeeds and the key, computed
+again once it is written, is still the same (an input edited while it ran gives nothing to reuse). The cache
+lives in `.cache/synth/` at the project's root (`ORDERS_CACHE_DIR` moves it); deleting the folder clears it.
+
+`start()` synthesizes in a process of its own (`python -m workflow.local.synth_cache`): the synthesis, mostly
+Node.js, then runs on the other core while the command goes on (importing and starting the emulator), and
+`get()` returns as soon as the assembly is in place, without waiting for Node.js to shut down. It is the same
+`workflow.app.synthesize`, so the same assembly, byte for byte.
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from workflow import config
@@ -43,6 +52,16 @@ INPUT_FILES = ("app.py", "cdk.json", "requirements.txt")
 INPUT_TREES = ("workflow", "functions", "statemachine")
 NOT_INPUTS = ("workflow/local",)  # the emulator: deploys an assembly, never synthesizes one
 ENVIRONMENT_PREFIXES = ("CDK_", "JSII_")
+# How often `get()` looks whether the synthesis in the background has put its assembly in place.
+POLL_SECONDS = 0.01
+
+
+class SynthesisFailed(RuntimeError):
+    """The synthesis in the background kept no assembly; it printed why on standard error."""
+
+
+class InputsChanged(RuntimeError):
+    """An input of the synthesis changed while it ran: what it wrote may mix old and new, so it is not kept."""
 
 
 def cache_dir() -> Path:
@@ -109,35 +128,66 @@ def assembly_key(context: dict[str, Any] | None = None, *, root: Path | None = N
 
 
 class CachedAssembly:
-    """One synthesis's assembly in the cache: `path` once `ready`; `synthesize()` writes it."""
+    """One synthesis's assembly in the cache: `path` once `ready`. `get()` returns it, synthesizing first if no
+    entry has this key (in this process, or in the one `start()` started). Use as a context manager around
+    `start()`: leaving it stops a synthesis still running and waits for its process."""
 
     def __init__(self, context: dict[str, Any] | None = None, *, directory: Path | None = None) -> None:
         self.context = context
         self.directory = directory or cache_dir()
         self.key = assembly_key(context)
         self.path = self.directory / self.key
+        self._process: subprocess.Popen[bytes] | None = None
+        self._staging: Path | None = None  # the folder the process started by `start()` synthesizes into
 
     @property
     def ready(self) -> bool:
         return (self.path / f"{config.STACK_NAME}.template.json").is_file()
 
+    def start(self) -> None:
+        """Start synthesizing in a process of its own, unless an entry has this key or one was started."""
+        if self.ready or self._process is not None:
+            return
+        self._staging = self._new_staging()
+        arguments = [str(self._staging), self.key, json.dumps(self.context)]
+        self._process = subprocess.Popen([sys.executable, "-m", __name__, *arguments], stdin=subprocess.DEVNULL)
+
     def get(self) -> Path:
-        """The assembly's folder, synthesized first if no entry has this key."""
+        """The assembly's folder, synthesized first if no entry has this key; raises SynthesisFailed when a
+        synthesis `start()` started ends without one."""
+        if self._process is not None:
+            self._wait_for_background()
         if self.ready:
             os.utime(self.path)  # most recently used: pruned last
         else:
             self.synthesize()
         return self.path
 
-    def synthesize(self) -> None:
-        """Synthesize (cdk-nag included) into a folder of its own, then move it into place in one step, so no
-        reader ever sees half an assembly and a failed synthesis leaves nothing behind."""
+    def _wait_for_background(self) -> None:
+        assert self._process is not None
+        while not self.ready:
+            try:
+                status = self._process.wait(timeout=POLL_SECONDS)
+            except subprocess.TimeoutExpired:
+                continue
+            if not self.ready:
+                raise SynthesisFailed(f"the synthesis ended with exit status {status} and kept no assembly")
+
+    def _new_staging(self) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="synthesizing-", dir=self.directory))
+
+    def synthesize(self, staging: Path | None = None) -> None:
+        """Synthesize (cdk-nag included) into a folder of its own (`staging`, made here if not given), then move
+        it into place in one step, so no reader ever sees half an assembly and a failed synthesis leaves nothing
+        behind."""
         from workflow.app import synthesize
 
-        self.directory.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix="synthesizing-", dir=self.directory))
+        staging = staging or self._new_staging()
         try:
             synthesize(staging, local=True, context=self.context)
+            if assembly_key(self.context) != self.key:
+                raise InputsChanged("an input of the stack changed while it was being synthesized: run again")
             try:
                 staging.rename(self.path)
             except OSError:  # another process wrote the same key first: same inputs, same assembly
@@ -152,3 +202,43 @@ class CachedAssembly:
         entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[KEEP_ENTRIES:]:
             shutil.rmtree(old, ignore_errors=True)
+
+    def __enter__(self) -> CachedAssembly:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        """Stop a synthesis still running and wait for its process (once the assembly is in place, that is only
+        Node.js shutting down); then its folder is gone, whenever the process was stopped."""
+        if self._process is None:
+            return
+        if self._process.poll() is None and not self.ready:
+            self._process.terminate()
+        self._process.wait()
+        assert self._staging is not None
+        shutil.rmtree(self._staging, ignore_errors=True)
+
+
+def _background(staging: str, key: str, context: str) -> int:
+    """`start()`'s process: synthesize the entry `key` from `staging`, unless an input changed since the key
+    was computed."""
+    # Stopped by `__exit__`: as an exception, so that Node.js is told to stop too (jsii's exit handler).
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    from workflow.app import ConfigurationError
+
+    cached = CachedAssembly(json.loads(context), directory=Path(staging).parent)
+    try:
+        if cached.key != key:
+            raise InputsChanged("an input of the stack changed before its synthesis started: run again")
+        cached.synthesize(Path(staging))
+    except (ConfigurationError, InputsChanged) as error:
+        print(f"orders: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the command itself says so
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_background(*sys.argv[1:]))
