@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -130,15 +131,20 @@ def assembly_key(context: dict[str, Any] | None = None, *, root: Path | None = N
 class CachedAssembly:
     """One synthesis's assembly in the cache: `path` once `ready`. `get()` returns it, synthesizing first if no
     entry has this key (in this process, or in the one `start()` started). Use as a context manager around
-    `start()`: leaving it stops a synthesis still running and waits for its process."""
+    `start()`: leaving it stops a synthesis still running, waits for its process and removes what it left."""
 
     def __init__(self, context: dict[str, Any] | None = None, *, directory: Path | None = None) -> None:
         self.context = context
         self.directory = directory or cache_dir()
         self.key = assembly_key(context)
         self.path = self.directory / self.key
+        # The synthesis `start()` started: its process, the folder it writes, the pipe on which it says it
+        # succeeded, what it said (None: not yet), and the digest of the files `written()` gave out.
         self._process: subprocess.Popen[bytes] | None = None
-        self._staging: Path | None = None  # the folder the process started by `start()` synthesizes into
+        self._staging: Path | None = None
+        self._outcome_pipe: int | None = None
+        self._outcome: bytes | None = None
+        self._written: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -149,52 +155,88 @@ class CachedAssembly:
         if self.ready or self._process is not None:
             return
         self._staging = self._new_staging()
-        arguments = [str(self._staging), self.key, json.dumps(self.context)]
-        self._process = subprocess.Popen([sys.executable, "-m", __name__, *arguments], stdin=subprocess.DEVNULL)
+        self._outcome_pipe, write_end = os.pipe()
+        arguments = [str(self._staging), self.key, json.dumps(self.context), str(write_end)]
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", __name__, *arguments], stdin=subprocess.DEVNULL, pass_fds=(write_end,)
+            )
+        finally:
+            os.close(write_end)
+
+    def written(self) -> Path:
+        """The folder of the assembly once all its files are written. In a synthesis `start()` started, that is
+        before it ends: cdk-nag and CDK's own validation run last, on the written template, and `get()` waits
+        for them (a stack deployed from here must not be used before `get()` returns)."""
+        if self._staging is None or self.ready:
+            return self.get()
+        manifest = self._staging / "manifest.json"  # CDK writes it after every other file of the assembly
+        while not self._finished(timeout=POLL_SECONDS):
+            if _whole_json(manifest):
+                self._written = _digest(self._staging)
+                return self._staging
+        return self.get()
 
     def get(self) -> Path:
-        """The assembly's folder, synthesized first if no entry has this key; raises SynthesisFailed when a
-        synthesis `start()` started ends without one."""
-        if self._process is not None:
-            self._wait_for_background()
+        """The assembly's folder, once its synthesis (cdk-nag included) succeeded, synthesized first if no entry
+        has this key; raises SynthesisFailed when a synthesis `start()` started ends without one."""
+        if self._staging is not None and self._staging.exists() and not self.ready:
+            self._finished(timeout=None)
+            if self._outcome != SUCCEEDED:
+                raise SynthesisFailed(f"the synthesis ended with exit status {self._process_status()}")
+            if self._written is not None and _digest(self._staging) != self._written:
+                raise SynthesisFailed("the template changed after it was written: what was read from it is stale")
+            self._keep(self._staging)
         if self.ready:
             os.utime(self.path)  # most recently used: pruned last
         else:
             self.synthesize()
         return self.path
 
-    def _wait_for_background(self) -> None:
+    def _finished(self, timeout: float | None) -> bool:
+        """Whether the synthesis `start()` started has ended (its outcome read), waiting up to `timeout`."""
+        if self._outcome is None:
+            assert self._outcome_pipe is not None
+            if not select.select([self._outcome_pipe], [], [], timeout)[0]:
+                return False
+            # One write of a few bytes, or nothing (end of file) if the process ended without succeeding.
+            self._outcome = os.read(self._outcome_pipe, len(SUCCEEDED))
+            os.close(self._outcome_pipe)
+        return True
+
+    def _process_status(self) -> int:
         assert self._process is not None
-        while not self.ready:
-            try:
-                status = self._process.wait(timeout=POLL_SECONDS)
-            except subprocess.TimeoutExpired:
-                continue
-            if not self.ready:
-                raise SynthesisFailed(f"the synthesis ended with exit status {status} and kept no assembly")
+        return self._process.wait()
 
     def _new_staging(self) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix="synthesizing-", dir=self.directory))
 
-    def synthesize(self, staging: Path | None = None) -> None:
-        """Synthesize (cdk-nag included) into a folder of its own (`staging`, made here if not given), then move
-        it into place in one step, so no reader ever sees half an assembly and a failed synthesis leaves nothing
-        behind."""
-        from workflow.app import synthesize
-
-        staging = staging or self._new_staging()
+    def synthesize(self) -> None:
+        """Synthesize (cdk-nag included) into a folder of its own, then move it into place in one step, so no
+        reader ever sees half an assembly and a failed synthesis leaves nothing behind."""
+        staging = self._new_staging()
         try:
-            synthesize(staging, local=True, context=self.context)
-            if assembly_key(self.context) != self.key:
-                raise InputsChanged("an input of the stack changed while it was being synthesized: run again")
-            try:
-                staging.rename(self.path)
-            except OSError:  # another process wrote the same key first: same inputs, same assembly
-                if not self.ready:
-                    raise
+            self.synthesize_into(staging)
+            self._keep(staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def synthesize_into(self, staging: Path) -> None:
+        """Synthesize (cdk-nag included) into `staging`; raises InputsChanged if the key is no longer the same
+        once it is written (an input changed while it ran)."""
+        from workflow.app import synthesize
+
+        synthesize(staging, local=True, context=self.context)
+        if assembly_key(self.context) != self.key:
+            raise InputsChanged("an input of the stack changed while it was being synthesized: run again")
+
+    def _keep(self, staging: Path) -> None:
+        try:
+            staging.rename(self.path)
+        except OSError:  # another process wrote the same key first: same inputs, same assembly
+            if not self.ready:
+                raise
         self._prune()
 
     def _prune(self) -> None:
@@ -209,20 +251,45 @@ class CachedAssembly:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        """Stop a synthesis still running and wait for its process (once the assembly is in place, that is only
-        Node.js shutting down); then its folder is gone, whenever the process was stopped."""
+        """Stop a synthesis still running and wait for its process (once it has succeeded, that is only Node.js
+        shutting down); then remove what it left if it was not kept."""
         if self._process is None:
             return
-        if self._process.poll() is None and not self.ready:
+        if self._process.poll() is None and self._outcome is None:
             self._process.terminate()
         self._process.wait()
+        if self._outcome is None:
+            assert self._outcome_pipe is not None
+            os.close(self._outcome_pipe)
         assert self._staging is not None
         shutil.rmtree(self._staging, ignore_errors=True)
 
 
-def _background(staging: str, key: str, context: str) -> int:
-    """`start()`'s process: synthesize the entry `key` from `staging`, unless an input changed since the key
-    was computed."""
+# What the process `start()` starts writes on its pipe once its synthesis succeeded.
+SUCCEEDED = b"synthesized"
+
+
+def _whole_json(path: Path) -> bool:
+    """Whether `path` holds a whole JSON document (a file being written holds a part, which does not parse)."""
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _digest(assembly: Path) -> str:
+    """The hash of what a deployment reads from an assembly's own files (its template and asset manifest; each
+    asset's folder is named by the hash of its content)."""
+    digest = hashlib.sha256()
+    for name in (f"{config.STACK_NAME}.template.json", f"{config.STACK_NAME}.assets.json"):
+        digest.update((assembly / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _background(staging: str, key: str, context: str, outcome_pipe: str) -> int:
+    """`start()`'s process: synthesize the entry `key` into `staging` (which its parent keeps or removes), unless
+    an input changed since the key was computed, and say so on `outcome_pipe` once it succeeded."""
     # Stopped by `__exit__`: as an exception, so that Node.js is told to stop too (jsii's exit handler).
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     from workflow.app import ConfigurationError
@@ -231,12 +298,13 @@ def _background(staging: str, key: str, context: str) -> int:
     try:
         if cached.key != key:
             raise InputsChanged("an input of the stack changed before its synthesis started: run again")
-        cached.synthesize(Path(staging))
+        cached.synthesize_into(Path(staging))
     except (ConfigurationError, InputsChanged) as error:
         print(f"orders: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the command itself says so
         return 130
+    os.write(int(outcome_pipe), SUCCEEDED)
     return 0
 
 
