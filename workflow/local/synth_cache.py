@@ -304,6 +304,9 @@ def _background(staging: str, key: str, context: str, outcome_pipe: str) -> int:
         return 1
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the command itself says so
         return 130
+    finally:
+        # Ended either way: what is left is Node.js shutting down, which jsii waits for; not to be cut short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.write(int(outcome_pipe), SUCCEEDED)
     return 0
 
