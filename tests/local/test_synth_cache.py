@@ -204,7 +204,7 @@ def test_leaving_stops_an_unfinished_synthesis_and_removes_its_folder(tmp_path: 
     with CachedAssembly(directory=tmp_path) as cached:
         cached.start()
         deadline = time.monotonic() + 60
-        while not any(tmp_path.glob("synthesizing-*")):  # under way
+        while not any(tmp_path.glob("synthesizing-*/asset.*")):  # under way: CDK is staging the assets
             assert time.monotonic() < deadline, "the synthesis never started"
             time.sleep(0.01)
     assert not cached.ready
