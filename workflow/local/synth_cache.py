@@ -19,9 +19,10 @@ again once it is written, is still the same (an input edited while it ran gives 
 lives in `.cache/synth/` at the project's root (`ORDERS_CACHE_DIR` moves it); deleting the folder clears it.
 
 `start()` synthesizes in a process of its own (`python -m workflow.local.synth_cache`): the synthesis, mostly
-Node.js, then runs on the other core while the command goes on (importing and starting the emulator), and
-`get()` returns as soon as the assembly is in place, without waiting for Node.js to shut down. It is the same
-`workflow.app.synthesize`, so the same assembly, byte for byte.
+Node.js, then runs on the other core while the command goes on (importing the emulator). CDK writes the
+assembly's files first and runs cdk-nag and its own validation on them last; `written()` gives the folder out as
+soon as they are written (to deploy from), and `get()` once the checks have passed, without waiting for Node.js
+to shut down. It is the same `workflow.app.synthesize`, so the same assembly, byte for byte.
 """
 
 from __future__ import annotations
@@ -170,7 +171,8 @@ class CachedAssembly:
         for them (a stack deployed from here must not be used before `get()` returns)."""
         if self._staging is None or self.ready:
             return self.get()
-        manifest = self._staging / "manifest.json"  # CDK writes it after every other file of the assembly
+        # CDK writes the manifest after the template, assets and metadata, and then validates them.
+        manifest = self._staging / "manifest.json"
         while not self._finished(timeout=POLL_SECONDS):
             if _whole_json(manifest):
                 self._written = _digest(self._staging)
@@ -183,7 +185,8 @@ class CachedAssembly:
         if self._staging is not None and self._staging.exists() and not self.ready:
             self._finished(timeout=None)
             if self._outcome != SUCCEEDED:
-                raise SynthesisFailed(f"the synthesis ended with exit status {self._process_status()}")
+                assert self._process is not None
+                raise SynthesisFailed(f"the synthesis ended with exit status {self._process.wait()}")
             if self._written is not None and _digest(self._staging) != self._written:
                 raise SynthesisFailed("the template changed after it was written: what was read from it is stale")
             self._keep(self._staging)
@@ -203,10 +206,6 @@ class CachedAssembly:
             self._outcome = os.read(self._outcome_pipe, len(SUCCEEDED))
             os.close(self._outcome_pipe)
         return True
-
-    def _process_status(self) -> int:
-        assert self._process is not None
-        return self._process.wait()
 
     def _new_staging(self) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
