@@ -73,12 +73,6 @@ def local_run(args: argparse.Namespace) -> int:
 
 
 def _local_run(args: argparse.Namespace) -> int:
-    from botocore.exceptions import ClientError
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from workflow.local.display import show
-    from workflow.local.run import Progress as RunProgress
-    from workflow.local.run import build_report, process, recover, succeeded
     from workflow.messages import NotText, Unreadable, read_file, read_input
 
     console = Console(stderr=False)
@@ -103,8 +97,17 @@ def _local_run(args: argparse.Namespace) -> int:
         )
         return 0
     with contextlib.ExitStack() as entered:
+        # Started before the emulator is imported, which it then runs beside (when it is not reused).
+        synthesis = entered.enter_context(operator.synthesis(args))
+        from botocore.exceptions import ClientError
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from workflow.local.display import show
+        from workflow.local.run import Progress as RunProgress
+        from workflow.local.run import build_report, process, recover, succeeded
+
         try:
-            stack = entered.enter_context(operator.emulated_stack(args, console, rates))
+            stack = entered.enter_context(operator.emulated_stack(args, console, rates, synthesis))
         except operator.Stop as stop:
             return stop.status
         console.print(

@@ -25,6 +25,7 @@ from workflow.operations import StackResources, event_details, execution_history
 
 if TYPE_CHECKING:
     from workflow.local.emulator import EmulatedStack
+    from workflow.local.synth_cache import CachedAssembly
 
 # ListExecutions' status filter, without PENDING_REDRIVE, which it refuses with a state machine ARN
 # (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
@@ -81,27 +82,50 @@ def fault_rates(args: argparse.Namespace) -> dict[str, float]:
     return rates
 
 
-@contextlib.contextmanager
-def emulated_stack(args: argparse.Namespace, console: Console, rates: dict[str, float]) -> Iterator[EmulatedStack]:
-    """The stack synthesized and deployed into the emulator as `local run` and `local serve` flags say
-    (--workflow-type, --profile, --time-scale, --seed; `rates` from `fault_rates`). Raises Stop(1) for a
-    stack that cannot be deployed."""
-    from workflow.local.emulator import DeploymentFailed, EmulatedStack
-    from workflow.local.patches.fidelity.access import ResourceCreationFailed
+def synthesis(args: argparse.Namespace) -> CachedAssembly:
+    """The stack's assembly as `local run` and `local serve` flags say (--workflow-type, --profile), reused while
+    nothing that goes into it has changed (workflow.local.synth_cache); otherwise its synthesis is started in a
+    process of its own, to run while this one imports and starts the emulator. Enter it as a context."""
     from workflow.local.synth_cache import CachedAssembly
 
-    # Reused while nothing that goes into the stack has changed (workflow.local.synth_cache).
     cached = CachedAssembly({config.CONTEXT_WORKFLOW_TYPE: args.workflow_type, config.CONTEXT_PROFILE: args.profile})
-    if not cached.ready:
-        with console.status("Synthesizing the stack (cdk-nag included)..."):
-            cached.synthesize()
-    assembly = cached.get()
+    cached.start()
+    return cached
+
+
+@contextlib.contextmanager
+def emulated_stack(
+    args: argparse.Namespace, console: Console, rates: dict[str, float], cached: CachedAssembly | None = None
+) -> Iterator[EmulatedStack]:
+    """The stack synthesized (`cached`, from `synthesis(args)`, or started here) and deployed into the emulator as
+    `local run` and `local serve` flags say (--workflow-type, --profile, --time-scale, --seed; `rates` from
+    `fault_rates`). Raises Stop(1) for a stack that cannot be synthesized or deployed.
+
+    A synthesis under way is deployed from as soon as its files are written, while cdk-nag and CDK's validation
+    still check them: the stack is handed out only once they have passed, and only if what was deployed is what
+    the synthesis keeps (`CachedAssembly.get`)."""
     with contextlib.ExitStack() as entered:
+        cached = cached or entered.enter_context(synthesis(args))
+        from workflow.local.emulator import DeploymentFailed, EmulatedStack
+        from workflow.local.patches.fidelity.access import ResourceCreationFailed
+        from workflow.local.synth_cache import InputsChanged, SynthesisFailed
+
+        synthesizing = None if cached.ready else entered.enter_context(console.status("Synthesizing the stack..."))
         try:
-            stack = entered.enter_context(EmulatedStack(assembly, time_scale=args.time_scale))
-        except (DeploymentFailed, ResourceCreationFailed) as error:
-            console.print(f"[red]The synthesized stack could not be deployed:[/] {error}", soft_wrap=True)
+            try:
+                stack = entered.enter_context(EmulatedStack(cached.written(), time_scale=args.time_scale))
+            except (DeploymentFailed, ResourceCreationFailed) as error:
+                cached.get()  # a synthesis that fails says why first: what it found may be why
+                console.print(f"[red]The synthesized stack could not be deployed:[/] {error}", soft_wrap=True)
+                raise Stop(1) from None
+            if synthesizing is not None:
+                synthesizing.update("Checking the synthesized stack (cdk-nag and CDK's validation)...")
+            stack.assembly_dir = cached.get()
+        except (SynthesisFailed, InputsChanged) as error:  # the synthesis's own error is above
+            console.print(f"[red]The stack could not be synthesized:[/] {error}", soft_wrap=True)
             raise Stop(1) from None
+        if synthesizing is not None:
+            synthesizing.stop()
         stack.faults.configure(rates, args.seed)
         # On AWS these fail silently, in each alarm's history only: say so before anything else.
         for failure in stack.alarm_action_failures:
