@@ -126,7 +126,7 @@ def emulated_stack(
             raise Stop(1) from None
         if synthesizing is not None:
             synthesizing.stop()
-        stack.faults.configure(rates, args.seed)
+        stack.inject_faults(rates, args.seed)
         # On AWS these fail silently, in each alarm's history only: say so before anything else.
         for failure in stack.alarm_action_failures:
             console.print(f"[bold red]Alarm action denied:[/] {failure}", soft_wrap=True)

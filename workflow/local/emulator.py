@@ -22,6 +22,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.hooks import BaseEventHooks
 from moto import mock_aws
+from moto.moto_api._internal import mock_random
 
 from workflow import config
 from workflow.local import patches
@@ -129,6 +130,14 @@ class EmulatedStack:
             assert self._saved_get_session is not None
             return self._saved_get_session(env_vars)
         return unsigned_core(env_vars, event_hooks=self.application_session._session._original_handler)
+
+    def inject_faults(self, rates: dict[str, float], seed: int) -> None:
+        """Fail the application's calls at these shares, reproducibly for `seed` (`FaultInjector`). A line with no
+        orderId is keyed by the message id SQS gives it, which moto draws from its one random source: seeded too
+        (before any message is sent), the same file gets the same ids, so the same keys and the same faults."""
+        self.faults.configure(rates, seed)
+        if rates:
+            mock_random.seed(seed)
 
     def client(self, service: str) -> Any:
         """The local mode's own client for a service (one per service, shared by its threads)."""
