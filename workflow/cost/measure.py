@@ -18,7 +18,7 @@ from workflow.local.emulator import EmulatedStack, synthesize_for_local
 from workflow.local.run import execution_arns, run
 from workflow.local.runtime import FunctionSpec
 from workflow.messages import read_file
-from workflow.operations import event_details, scan_records
+from workflow.operations import event_details, execution_history, scan_records
 from workflow.profiles import PROFILES
 
 SAMPLES = config.PROJECT_ROOT / "samples" / "orders.jsonl"
@@ -128,7 +128,7 @@ def _emf_metrics(log: str) -> set[str]:
 def _execution_log_bytes(stack: EmulatedStack, arn: str, level: str) -> int:
     """The bytes Step Functions would log for one execution at `level`, execution data left out: each history event
     as a log record (id, type, details without input and output, previous id, timestamp, execution ARN)."""
-    events = stack.client("stepfunctions").get_execution_history(executionArn=arn)["events"]
+    events = execution_history(stack.client("stepfunctions"), arn)
     total = 0
     for event in events:
         if level == "OFF" or (level == "ERROR" and not event["type"].endswith(ERROR_EVENTS)):

@@ -276,7 +276,8 @@ def executions(stack: EmulatedStack) -> list[dict[str, Any]]:
     """Each execution, read with one ListExecutions item and its history, nothing else: ListExecutions gives
     its name, status and start date; the history (GetExecutionHistory,
     https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html) gives the
-    rest, as DescribeExecution would: the input is ExecutionStarted's (ExecutionStartedEventDetails.input,
+    rest, as DescribeExecution would (for an ABORTED execution, the error and cause StopExecution gave, which
+    the ExecutionAborted event holds): the input is ExecutionStarted's (ExecutionStartedEventDetails.input,
     API_ExecutionStartedEventDetails.html), the error and cause those of the event that ended it
     (API_ExecutionFailedEventDetails.html)."""
     sfn = stack.client("stepfunctions")

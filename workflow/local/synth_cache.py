@@ -155,15 +155,25 @@ class CachedAssembly:
         """Start synthesizing in a process of its own, unless an entry has this key or one was started."""
         if self.ready or self._process is not None:
             return
-        self._staging = self._new_staging()
-        self._outcome_pipe, write_end = os.pipe()
-        arguments = [str(self._staging), self.key, json.dumps(self.context), str(write_end)]
+        staging = self._new_staging()
+        read_end, write_end = os.pipe()
+        arguments = [str(staging), self.key, json.dumps(self.context), str(write_end)]
         try:
+            # A session of its own: Ctrl-C interrupts the command alone, whose leaving (`__exit__`) stops the
+            # synthesis quietly; sent to the process group, it broke the synthesis with a traceback of its own.
             self._process = subprocess.Popen(
-                [sys.executable, "-m", __name__, *arguments], stdin=subprocess.DEVNULL, pass_fds=(write_end,)
+                [sys.executable, "-m", __name__, *arguments],
+                stdin=subprocess.DEVNULL,
+                pass_fds=(write_end,),
+                start_new_session=True,
             )
+        except BaseException:
+            os.close(read_end)
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         finally:
             os.close(write_end)
+        self._staging, self._outcome_pipe = staging, read_end
 
     def written(self) -> Path:
         """The folder of the assembly once all its files are written. In a synthesis `start()` started, that is
@@ -254,14 +264,16 @@ class CachedAssembly:
         shutting down); then remove what it left if it was not kept."""
         if self._process is None:
             return
-        if self._process.poll() is None and self._outcome is None:
-            self._process.terminate()
-        self._process.wait()
-        if self._outcome is None:
-            assert self._outcome_pipe is not None
-            os.close(self._outcome_pipe)
-        assert self._staging is not None
-        shutil.rmtree(self._staging, ignore_errors=True)
+        try:
+            if self._process.poll() is None and self._outcome is None:
+                self._process.terminate()
+            self._process.wait()
+        finally:  # a second Ctrl-C during the wait still leaves nothing behind
+            if self._outcome is None:
+                assert self._outcome_pipe is not None
+                os.close(self._outcome_pipe)
+            assert self._staging is not None
+            shutil.rmtree(self._staging, ignore_errors=True)
 
 
 # What the process `start()` starts writes on its pipe once its synthesis succeeded.
@@ -298,11 +310,11 @@ def _background(staging: str, key: str, context: str, outcome_pipe: str) -> int:
         if cached.key != key:
             raise InputsChanged("an input of the stack changed before its synthesis started: run again")
         cached.synthesize_into(Path(staging))
-    except (ConfigurationError, InputsChanged) as error:
+    # A setting refused, an input changed, or cdk-nag's or CDK's own checks failing (jsii raises what Node.js
+    # threw as a RuntimeError): one line, the checks' findings in it, no traceback.
+    except (ConfigurationError, RuntimeError) as error:
         print(f"orders: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the command itself says so
-        return 130
     finally:
         # Ended either way: what is left is Node.js shutting down, which jsii waits for; not to be cut short.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
