@@ -139,7 +139,8 @@ def listed_executions(stack: EmulatedStack) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     # AWS lists no Express executions (they leave only logs); the emulator keeps them for the report.
     with reading_back():
-        # Pages of at most 1,000, the largest ListExecutions allows (API_ListExecutions.html, maxResults).
+        # Pages of at most 1,000, the largest ListExecutions allows (maxResults:
+        # https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
         pages = sfn.get_paginator("list_executions").paginate(
             stateMachineArn=stack.resources.state_machine_arn, PaginationConfig={"PageSize": 1000}
         )
@@ -278,8 +279,9 @@ def executions(stack: EmulatedStack) -> list[dict[str, Any]]:
     https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html) gives the
     rest, as DescribeExecution would (for an ABORTED execution, the error and cause StopExecution gave, which
     the ExecutionAborted event holds): the input is ExecutionStarted's (ExecutionStartedEventDetails.input,
-    API_ExecutionStartedEventDetails.html), the error and cause those of the event that ended it
-    (API_ExecutionFailedEventDetails.html)."""
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_ExecutionStartedEventDetails.html), the
+    error and cause those of the event that ended it
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ExecutionFailedEventDetails.html)."""
     sfn = stack.client("stepfunctions")
     found: list[tuple[str, Any, dict[str, Any]]] = []
     with reading_back():  # as in listed_executions

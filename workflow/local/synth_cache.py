@@ -54,7 +54,7 @@ INPUT_FILES = ("app.py", "cdk.json", "requirements.txt")
 INPUT_TREES = ("workflow", "functions", "statemachine")
 NOT_INPUTS = ("workflow/local",)  # the emulator: deploys an assembly, never synthesizes one
 ENVIRONMENT_PREFIXES = ("CDK_", "JSII_")
-# How often `get()` looks whether the synthesis in the background has put its assembly in place.
+# How often `written()` looks whether the synthesis in the background has written its assembly's files.
 POLL_SECONDS = 0.01
 
 

@@ -11,8 +11,8 @@ which reads the endpoints and the service's model once more. Here:
 - moto's models come from one moto loader for the process, which takes a service's model (`service-2`, not the
   paginators moto writes defaults into) from `LOADER` when it would read the same file and neither loader adds
   extras to it (moto's `*.moto-extras` for SQS and S3, botocore's `*.sdk-extras` for S3): the same dict moto
-  would have built. A model with extras is read by moto's loader
-  as stock moto reads it (`tests/local/patches/test_speed_models.py` compares every model the local mode uses).
+  would have built. A model with extras is read by moto's loader as stock moto reads it
+  (`tests/local/patches/test_speed_models.py` compares every model the local mode uses).
 - moto's session for a backend's regions is a session on `LOADER`.
 """
 
