@@ -29,6 +29,7 @@ import boto3
 import pytest
 
 from workflow import cli, config
+from workflow.operations import key_of
 
 pytestmark = pytest.mark.xdist_group("serve")
 
@@ -128,9 +129,13 @@ def wait_for_records(served: Served, keys: list[str], timeout: float = 60) -> di
     deadline = time.monotonic() + timeout
     records: dict[str, dict[str, Any]] = {}
     while time.monotonic() < deadline:
-        # Nothing running first, then the records: a record read after its execution ended is its last word.
-        running = sfn.list_executions(stateMachineArn=outputs[config.OUTPUT_STATE_MACHINE_ARN], statusFilter="RUNNING")
-        if not running["executions"]:
+        # Each key's execution there and nothing running first, then the records: a record read after its
+        # execution ended is its last word. (Nothing running alone is also true before the poller has started
+        # the execution, which may then write a record, yet to be marked FAILED, before it is read.)
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=outputs[config.OUTPUT_STATE_MACHINE_ARN])
+        executions = [execution for page in pages for execution in page["executions"]]
+        started = {key_of(execution["name"]) for execution in executions}
+        if set(keys) <= started and all(execution["status"] != "RUNNING" for execution in executions):
             for key in keys:
                 item = table.get_item(TableName=outputs[config.OUTPUT_TABLE_NAME], Key={"orderKey": {"S": key}})
                 if "Item" in item:
